@@ -1,0 +1,40 @@
+import type { Config } from "./config.ts";
+import type { Database } from "./db/client.ts";
+import type { AccessTokenSettings } from "./services/access_tokens.ts";
+import type { BackgroundTasks } from "./services/background.ts";
+import type { Clock } from "./services/clock.ts";
+import type { Logger } from "./services/logger.ts";
+import type { Mailer } from "./services/mail.ts";
+import type { Permission } from "./services/permissions.ts";
+
+/** What the app is built from; tests build it with their own database, clock and mailer. */
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  driver: "pglite" | "neon";
+  tokens: AccessTokenSettings;
+  clock: Clock;
+  mailer: Mailer;
+  logger: Logger;
+  background: BackgroundTasks;
+}
+
+/** The signed-in caller, loaded fresh from the database on every request. */
+export interface Principal {
+  userId: number;
+  sessionId: string;
+  username: string;
+  roles: string[];
+  permissions: ReadonlySet<Permission>;
+}
+
+export type AppEnv = {
+  Variables: {
+    deps: AppDeps;
+    logger: Logger;
+    requestId: string;
+    clientIp: string | null;
+    userAgent: string | null;
+    principal?: Principal;
+  };
+};

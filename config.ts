@@ -1,0 +1,98 @@
+import { z } from "zod";
+
+/** Everything the server reads from its environment, validated once at start-up. */
+export type Config = z.infer<typeof configSchema>;
+
+const positiveInt = z.coerce.number().int().positive();
+
+const configSchema = z.object({
+  APP_ENV: z.enum(["development", "test", "production"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  DATABASE_URL: z.string().optional().refine(
+    (url) => url === undefined || url === "memory://" || /^postgres(ql)?:\/\//.test(url),
+    "must be memory:// or a postgres:// URL",
+  ),
+  DATA_DIR: z.string().min(1).default("./data"),
+  /** host:port of a WebSocket-to-TCP proxy, for a plain Postgres reached through the Neon driver. */
+  NEON_WS_PROXY: z.string().optional(),
+  PUBLIC_URL: z.url().optional(),
+  MAIL_TRANSPORT: z.enum(["file", "smtp", "log"]).default("file"),
+  MAIL_DIR: z.string().optional(),
+  MAIL_FROM: z.string().default("Patient Portal <no-reply@localhost>"),
+  SMTP_HOST: z.string().optional(),
+  SMTP_PORT: positiveInt.default(587),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  /** `tls`: implicit TLS (port 465); `starttls`: upgrade required; `none`: plain (local relays only). */
+  SMTP_SECURITY: z.enum(["tls", "starttls", "none"]).default("starttls"),
+  /** Ed25519 private key as a JWK (JSON) used to sign access tokens. */
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default("patient-portal"),
+  JWT_AUDIENCE: z.string().min(1).default("patient-portal-api"),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(600).default(300),
+  /** Header a trusted reverse proxy sets to the client address (e.g. x-forwarded-for); unset: none trusted. */
+  TRUSTED_PROXY_HEADER: z.string().toLowerCase().optional(),
+  RATE_LIMIT_LOGIN_PER_USER: positiveInt.default(10),
+  RATE_LIMIT_LOGIN_PER_IP: positiveInt.default(100),
+  RATE_LIMIT_FORGOT_PER_EMAIL: positiveInt.default(3),
+  RATE_LIMIT_FORGOT_PER_IP: positiveInt.default(20),
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(900),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+}).superRefine((env, ctx) => {
+  if (env.APP_ENV !== "production") return;
+  for (const key of ["JWT_PRIVATE_KEY", "DATABASE_URL", "PUBLIC_URL"] as const) {
+    if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when APP_ENV=production" });
+  }
+  if (env.MAIL_TRANSPORT === "smtp" && !env.SMTP_HOST) {
+    ctx.addIssue({ code: "custom", path: ["SMTP_HOST"], message: "is required when MAIL_TRANSPORT=smtp" });
+  }
+});
+
+/** Thrown with a one-line, human-readable reason when the environment is invalid. */
+export class ConfigError extends Error {}
+
+/** Validates an environment (defaults to the process's, with `.env` filling unset names). */
+export function loadConfig(env: Record<string, string | undefined> = processEnv()): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${reasons.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+/** Derived settings that depend on more than one variable. */
+export function publicUrl(config: Config): string {
+  return (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, "");
+}
+
+export function mailDir(config: Config): string {
+  return config.MAIL_DIR ?? `${config.DATA_DIR}/mail`;
+}
+
+function processEnv(): Record<string, string | undefined> {
+  return { ...readDotEnv(".env"), ...Deno.env.toObject() };
+}
+
+/** Minimal `.env` reader: KEY=value lines, `#` comments, optional quotes; the real environment wins. */
+export function readDotEnv(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return {};
+    throw e;
+  }
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const match = raw.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/);
+    if (!match) continue;
+    let value = match[2];
+    const quoted = value.match(/^(['"])(.*)\1$/);
+    if (quoted) value = quoted[2];
+    else value = value.replace(/\s+#.*$/, "");
+    out[match[1]] = value;
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+import { PGlite } from "@electric-sql/pglite";
+import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
+import { neonConfig, Pool } from "@neondatabase/serverless";
+import type { SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzleNeon } from "drizzle-orm/neon-serverless";
+import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import * as schema from "./schema.ts";
+
+/** One type for every driver, so the data layer is written once. */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  driver: "pglite" | "neon";
+  /** Applies every committed migration that has not run yet. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Unset: PGlite persisted under `dataDir`; `memory://`: in-memory PGlite; `postgres://…`: Neon driver. */
+  url?: string;
+  dataDir: string;
+  /** host:port of a WebSocket-to-TCP proxy in front of a plain Postgres (local and CI runs). */
+  wsProxy?: string;
+}
+
+export const MIGRATIONS_FOLDER = new URL("./migrations", import.meta.url).pathname;
+
+/** The one place that picks the database driver. */
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (options.url && options.url !== "memory://") return openNeon(options.url, options.wsProxy);
+  const dataDir = options.url === "memory://" ? undefined : `${options.dataDir}/pglite`;
+  if (dataDir) await Deno.mkdir(dataDir, { recursive: true });
+  return wrapPglite(await PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS }));
+}
+
+/** Wraps an existing PGlite (tests pass a clone of a migrated template). */
+export function wrapPglite(client: PGlite): DatabaseHandle {
+  const db = drizzlePglite({ client, schema });
+  return {
+    db: db as unknown as Database,
+    driver: "pglite",
+    migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => client.close(),
+  };
+}
+
+/** PGlite options every instance needs (the migrations create btree_gist). */
+export const PGLITE_EXTENSIONS = { btree_gist };
+
+function openNeon(url: string, wsProxy?: string): DatabaseHandle {
+  if (wsProxy) configureNeonForProxy(wsProxy);
+  const pool = new Pool({ connectionString: url, max: 10 });
+  // An idle pooled socket that errors is re-emitted by the pool; unhandled, it kills the process.
+  pool.on(
+    "error",
+    (e: Error) => console.error(JSON.stringify({ level: "warn", msg: "database pool error", error: e.message })),
+  );
+  const db = drizzleNeon({ client: pool, schema });
+  return {
+    db: db as unknown as Database,
+    driver: "neon",
+    migrate: () => migrateNeon(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => pool.end(),
+  };
+}
+
+/** Settings measured to work for a plain Postgres behind a ws→tcp proxy (see README). */
+export function configureNeonForProxy(hostPort: string): void {
+  neonConfig.wsProxy = (host, port) => `${hostPort}/v2?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineConnect = false;
+  neonConfig.forceDisablePgSSL = true;
+  neonConfig.pipelineTLS = false;
+}
+
+/** Runs raw SQL and returns its rows; the drivers agree on `rows` but the shared type does not say so. */
+export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
+  const result = await db.execute(query) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+/** Number of migrations committed in the journal, to compare with what the database has applied. */
+export async function committedMigrationCount(): Promise<number> {
+  const journal = JSON.parse(await Deno.readTextFile(`${MIGRATIONS_FOLDER}/meta/_journal.json`));
+  return journal.entries.length;
+}

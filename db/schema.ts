@@ -1,0 +1,359 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  char,
+  check,
+  customType,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from "drizzle-orm/pg-core";
+
+/** Postgres `bytea`; drizzle-orm has no built-in column for it. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => "bytea",
+});
+
+const utc = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const createdAt = () => utc("created_at").notNull().defaultNow();
+const updatedAt = () => utc("updated_at").notNull().defaultNow();
+const userRef = (name: string) => integer(name).notNull().references(() => users.id, { onDelete: "restrict" });
+
+export const ACCOUNT_STATUSES = ["active", "suspended", "deactivated"] as const;
+
+export const users = pgTable("users", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  username: varchar({ length: 150 }).notNull(),
+  email: varchar({ length: 254 }).notNull(),
+  passwordHash: varchar("password_hash", { length: 255 }).notNull(),
+  phone: varchar({ length: 32 }),
+  accountStatus: varchar("account_status", { length: 16 }).notNull().default("active"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+  lastLogin: utc("last_login"),
+}, (t) => [
+  uniqueIndex("users_username_lower_key").on(sql`lower(${t.username})`),
+  uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
+  check("users_account_status_check", sql`${t.accountStatus} in ('active', 'suspended', 'deactivated')`),
+  check("users_email_shape_check", sql`${t.email} like '%_@_%'`),
+]);
+
+export const roles = pgTable("roles", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  roleName: varchar("role_name", { length: 50 }).notNull().unique(),
+  description: varchar({ length: 500 }).notNull().default(""),
+  builtin: boolean().notNull().default(false),
+  createdAt: createdAt(),
+}, (t) => [check("roles_role_name_check", sql`${t.roleName} ~ '^[a-z][a-z0-9_-]{1,49}$'`)]);
+
+export const rolePermissions = pgTable("role_permissions", {
+  roleId: integer("role_id").notNull().references(() => roles.id, { onDelete: "cascade" }),
+  permission: varchar({ length: 64 }).notNull(),
+}, (t) => [primaryKey({ columns: [t.roleId, t.permission] })]);
+
+export const userRoles = pgTable("user_roles", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  roleId: integer("role_id").notNull().references(() => roles.id, { onDelete: "restrict" }),
+  assignedAt: utc("assigned_at").notNull().defaultNow(),
+}, (t) => [unique("user_roles_user_role_key").on(t.userId, t.roleId), index("user_roles_role_idx").on(t.roleId)]);
+
+/** A signed-in device. Access tokens carry its id; revoking it ends every token issued for it. */
+export const sessions = pgTable("sessions", {
+  id: uuid().primaryKey(),
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  createdAt: createdAt(),
+  lastUsedAt: utc("last_used_at").notNull().defaultNow(),
+  expiresAt: utc("expires_at").notNull(),
+  revokedAt: utc("revoked_at"),
+  revokedReason: varchar("revoked_reason", { length: 32 }),
+  ipAddress: varchar("ip_address", { length: 64 }),
+  userAgent: varchar("user_agent", { length: 500 }),
+}, (t) => [
+  index("sessions_user_idx").on(t.userId),
+  check("sessions_revoked_reason_check", sql`(${t.revokedAt} is null) = (${t.revokedReason} is null)`),
+]);
+
+/** Opaque refresh tokens `id.secret`: only SHA-256(secret) is stored; each is spent once. */
+export const refreshTokens = pgTable("refresh_tokens", {
+  id: uuid().primaryKey(),
+  sessionId: uuid("session_id").notNull().references(() => sessions.id, { onDelete: "cascade" }),
+  secretHash: bytea("secret_hash").notNull(),
+  createdAt: createdAt(),
+  expiresAt: utc("expires_at").notNull(),
+  spentAt: utc("spent_at"),
+}, (t) => [index("refresh_tokens_session_idx").on(t.sessionId)]);
+
+export const passwordResetTokens = pgTable("password_reset_tokens", {
+  id: uuid().primaryKey(),
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  secretHash: bytea("secret_hash").notNull(),
+  createdAt: createdAt(),
+  expiresAt: utc("expires_at").notNull(),
+  usedAt: utc("used_at"),
+}, (t) => [index("password_reset_tokens_user_idx").on(t.userId)]);
+
+/** Fixed-window counters shared by every instance (sign-in and reset throttling). */
+export const rateLimits = pgTable("rate_limits", {
+  bucket: varchar({ length: 300 }).primaryKey(),
+  windowStart: utc("window_start").notNull(),
+  hits: integer().notNull(),
+}, (t) => [index("rate_limits_window_idx").on(t.windowStart)]);
+
+export const patientProfiles = pgTable("patient_profiles", {
+  userId: integer("user_id").primaryKey().references(() => users.id, { onDelete: "cascade" }),
+  firstName: varchar("first_name", { length: 100 }).notNull().default(""),
+  lastName: varchar("last_name", { length: 100 }).notNull().default(""),
+  dateOfBirth: date("date_of_birth", { mode: "string" }),
+  phone: varchar({ length: 32 }),
+  address: varchar({ length: 500 }),
+  emergencyContact: varchar("emergency_contact", { length: 500 }),
+  medicalHistory: varchar("medical_history", { length: 5000 }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  index("patient_profiles_name_idx").on(t.lastName, t.firstName),
+  check("patient_profiles_dob_check", sql`${t.dateOfBirth} is null or ${t.dateOfBirth} > '1900-01-01'`),
+]);
+
+export const doctorProfiles = pgTable("doctor_profiles", {
+  userId: integer("user_id").primaryKey().references(() => users.id, { onDelete: "cascade" }),
+  firstName: varchar("first_name", { length: 100 }).notNull().default(""),
+  lastName: varchar("last_name", { length: 100 }).notNull().default(""),
+  specialization: varchar({ length: 100 }).notNull().default(""),
+  bio: varchar({ length: 5000 }).notNull().default(""),
+  workingHours: jsonb("working_hours"),
+  timeZone: varchar("time_zone", { length: 64 }).notNull().default("UTC"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [index("doctor_profiles_specialization_idx").on(t.specialization)]);
+
+export const APPOINTMENT_STATUSES = ["scheduled", "cancelled", "completed", "rescheduled", "no_show"] as const;
+
+/**
+ * `ends_at` is stored (not generated) because `timestamptz + interval` is not immutable; a check
+ * keeps it equal to start + duration, and the exclusion constraint (in a custom migration) uses it.
+ */
+export const appointments = pgTable("appointments", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  patientId: userRef("patient_id"),
+  doctorId: userRef("doctor_id"),
+  appointmentDate: utc("appointment_date").notNull(),
+  durationMinutes: integer("duration_minutes").notNull().default(30),
+  endsAt: utc("ends_at").notNull(),
+  status: varchar({ length: 16 }).notNull().default("scheduled"),
+  notes: varchar({ length: 5000 }).notNull().default(""),
+  reason: varchar({ length: 5000 }).notNull().default(""),
+  cancellationReason: varchar("cancellation_reason", { length: 5000 }).notNull().default(""),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  index("appointments_patient_date_idx").on(t.patientId, t.appointmentDate, t.id),
+  index("appointments_doctor_date_idx").on(t.doctorId, t.appointmentDate, t.id),
+  index("appointments_date_idx").on(t.appointmentDate, t.id),
+  index("appointments_status_idx").on(t.status),
+  check(
+    "appointments_status_check",
+    sql`${t.status} in ('scheduled', 'cancelled', 'completed', 'rescheduled', 'no_show')`,
+  ),
+  check("appointments_duration_check", sql`${t.durationMinutes} between 5 and 480`),
+  check(
+    "appointments_ends_at_check",
+    sql`${t.endsAt} = ${t.appointmentDate} + make_interval(mins => ${t.durationMinutes})`,
+  ),
+  check("appointments_distinct_parties_check", sql`${t.patientId} <> ${t.doctorId}`),
+]);
+
+export const prescriptions = pgTable("prescriptions", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  patientId: userRef("patient_id"),
+  doctorId: userRef("doctor_id"),
+  medication: varchar({ length: 200 }).notNull(),
+  dosage: varchar({ length: 100 }).notNull(),
+  frequency: varchar({ length: 100 }).notNull(),
+  instructions: varchar({ length: 5000 }).notNull().default(""),
+  refillRequested: boolean("refill_requested").notNull().default(false),
+  requestDate: utc("request_date"),
+  approvedDate: utc("approved_date"),
+  denialReason: varchar("denial_reason", { length: 5000 }),
+  status: varchar({ length: 16 }).notNull().default("active"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  index("prescriptions_patient_idx").on(t.patientId, t.id),
+  index("prescriptions_doctor_idx").on(t.doctorId, t.id),
+  check("prescriptions_status_check", sql`${t.status} in ('active', 'completed', 'cancelled')`),
+]);
+
+/** Every change to a prescription, as the row looked after it. */
+export const prescriptionHistory = pgTable("prescription_history", {
+  id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  prescriptionId: integer("prescription_id").notNull().references(() => prescriptions.id, { onDelete: "cascade" }),
+  changedBy: integer("changed_by").references(() => users.id, { onDelete: "set null" }),
+  change: varchar({ length: 32 }).notNull(),
+  snapshot: jsonb().notNull(),
+  changedAt: utc("changed_at").notNull().defaultNow(),
+}, (t) => [index("prescription_history_prescription_idx").on(t.prescriptionId, t.id)]);
+
+export const labFiles = pgTable("lab_files", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  name: varchar({ length: 255 }).notNull(),
+  contentType: varchar("content_type", { length: 100 }).notNull(),
+  size: integer().notNull(),
+  sha256: char({ length: 64 }).notNull(),
+  content: bytea().notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  check("lab_files_size_check", sql`${t.size} between 0 and 10485760 and ${t.size} = octet_length(${t.content})`),
+  check(
+    "lab_files_content_type_check",
+    sql`${t.contentType} in ('application/pdf', 'image/png', 'image/jpeg', 'text/plain')`,
+  ),
+]);
+
+export const labResults = pgTable("lab_results", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  patientId: userRef("patient_id"),
+  physicianId: userRef("physician_id"),
+  testType: varchar("test_type", { length: 100 }).notNull(),
+  resultValue: varchar("result_value", { length: 5000 }).notNull().default(""),
+  unit: varchar({ length: 50 }).notNull().default(""),
+  referenceRange: varchar("reference_range", { length: 100 }).notNull().default(""),
+  resultDate: utc("result_date").notNull().defaultNow(),
+  comments: varchar({ length: 5000 }).notNull().default(""),
+  status: varchar({ length: 16 }).notNull().default("preliminary"),
+  fileId: integer("file_id").references(() => labFiles.id, { onDelete: "restrict" }),
+  /** Set on the earlier version when a correction replaces it. */
+  supersededById: integer("superseded_by_id"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  index("lab_results_patient_idx").on(t.patientId, t.id),
+  index("lab_results_physician_idx").on(t.physicianId, t.id),
+  check("lab_results_status_check", sql`${t.status} in ('preliminary', 'final', 'corrected')`),
+]);
+
+export const payments = pgTable("payments", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  patientId: userRef("patient_id"),
+  appointmentId: integer("appointment_id").references(() => appointments.id, { onDelete: "restrict" }),
+  amount: bigint({ mode: "number" }).notNull(),
+  currency: char({ length: 3 }).notNull(),
+  paymentMethod: varchar("payment_method", { length: 32 }).notNull(),
+  status: varchar({ length: 16 }).notNull().default("pending"),
+  providerReference: varchar("provider_reference", { length: 200 }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  index("payments_patient_idx").on(t.patientId, t.id),
+  index("payments_appointment_idx").on(t.appointmentId),
+  check("payments_amount_check", sql`${t.amount} > 0`),
+  check("payments_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+  check("payments_status_check", sql`${t.status} in ('pending', 'completed', 'failed', 'refunded')`),
+]);
+
+/** A retried POST with the same `Idempotency-Key` replays the first response instead of acting again. */
+export const idempotencyKeys = pgTable("idempotency_keys", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  key: varchar({ length: 255 }).notNull(),
+  requestHash: char("request_hash", { length: 64 }).notNull(),
+  responseStatus: integer("response_status"),
+  responseBody: jsonb("response_body"),
+  createdAt: createdAt(),
+}, (t) => [unique("idempotency_keys_user_key").on(t.userId, t.key)]);
+
+export const notifications = pgTable("notifications", {
+  id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  title: varchar({ length: 200 }).notNull(),
+  message: varchar({ length: 5000 }).notNull(),
+  type: varchar({ length: 16 }).notNull().default("general"),
+  status: varchar({ length: 8 }).notNull().default("unread"),
+  createdAt: createdAt(),
+}, (t) => [
+  index("notifications_user_idx").on(t.userId, t.id),
+  check(
+    "notifications_type_check",
+    sql`${t.type} in ('appointment', 'payment', 'prescription', 'lab_result', 'message', 'general')`,
+  ),
+  check("notifications_status_check", sql`${t.status} in ('unread', 'read')`),
+]);
+
+export const messages = pgTable("messages", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  senderId: userRef("sender_id"),
+  receiverId: userRef("receiver_id"),
+  messageBody: varchar("message_body", { length: 5000 }).notNull(),
+  sentAt: utc("sent_at").notNull().defaultNow(),
+  readStatus: boolean("read_status").notNull().default(false),
+}, (t) => [
+  index("messages_sender_idx").on(t.senderId, t.id),
+  index("messages_receiver_idx").on(t.receiverId, t.id),
+  check("messages_distinct_parties_check", sql`${t.senderId} <> ${t.receiverId}`),
+]);
+
+export const integrationLogs = pgTable("integration_logs", {
+  id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  systemName: varchar("system_name", { length: 50 }).notNull(),
+  dataType: varchar("data_type", { length: 50 }).notNull(),
+  dataReference: varchar("data_reference", { length: 200 }).notNull().default(""),
+  syncStatus: varchar("sync_status", { length: 16 }).notNull(),
+  detail: varchar({ length: 2000 }).notNull().default(""),
+  createdAt: createdAt(),
+}, (t) => [
+  index("integration_logs_created_idx").on(t.createdAt, t.id),
+  check("integration_logs_sync_status_check", sql`${t.syncStatus} in ('pending', 'success', 'failed')`),
+]);
+
+export const AUDIT_ACTIONS = [
+  "read",
+  "list",
+  "create",
+  "update",
+  "delete",
+  "download",
+  "export",
+  "login",
+  "login_failed",
+  "logout",
+  "token_refresh",
+  "token_reuse",
+  "password_reset",
+  "permission_change",
+  "access_denied",
+] as const;
+export const AUDIT_OUTCOMES = ["success", "denied", "error"] as const;
+
+/** Append-only: a trigger (custom migration) refuses UPDATE, DELETE and TRUNCATE. */
+export const auditLogs = pgTable("audit_logs", {
+  id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  userId: integer("user_id"),
+  role: varchar({ length: 200 }),
+  action: varchar({ length: 32 }).notNull(),
+  targetTable: varchar("target_table", { length: 64 }),
+  targetId: varchar("target_id", { length: 2000 }),
+  patientId: integer("patient_id"),
+  ipAddress: varchar("ip_address", { length: 64 }),
+  userAgent: varchar("user_agent", { length: 500 }),
+  requestId: varchar("request_id", { length: 100 }),
+  outcome: varchar({ length: 16 }).notNull(),
+  eventTimestamp: utc("event_timestamp").notNull().defaultNow(),
+  details: jsonb().notNull().default({}),
+}, (t) => [
+  index("audit_logs_timestamp_idx").on(t.eventTimestamp, t.id),
+  index("audit_logs_user_idx").on(t.userId, t.id),
+  index("audit_logs_patient_idx").on(t.patientId, t.id),
+  index("audit_logs_target_idx").on(t.targetTable, t.targetId),
+  check("audit_logs_action_check", sql.raw(`action in (${AUDIT_ACTIONS.map((a) => `'${a}'`).join(", ")})`)),
+  check("audit_logs_outcome_check", sql`${t.outcome} in ('success', 'denied', 'error')`),
+]);

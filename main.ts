@@ -1,0 +1,40 @@
+import { createApp } from "./app.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { buildDeps } from "./services/deps.ts";
+
+/** Starts the API from the environment: `deno task dev` or `deno task start`. */
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      Deno.exit(2);
+    }
+    throw e;
+  }
+  const { deps, handle } = await buildDeps(config);
+  const app = createApp(deps);
+  const server = Deno.serve({
+    port: config.PORT,
+    hostname: "0.0.0.0",
+    onListen: ({ port }) =>
+      deps.logger.info("listening", {
+        port,
+        database: handle.driver,
+        env: config.APP_ENV,
+        mail: deps.mailer.transport,
+      }),
+  }, (req, info) => app.fetch(req, info));
+  const shutdown = async () => {
+    await server.shutdown();
+    await deps.background.settle();
+    await handle.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", shutdown);
+  Deno.addSignalListener("SIGTERM", shutdown);
+}
+
+if (import.meta.main) await main();

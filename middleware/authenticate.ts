@@ -1,0 +1,33 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv, Principal } from "../app_env.ts";
+import { verifyAccessToken } from "../services/access_tokens.ts";
+import { loadPrincipal } from "../services/sessions.ts";
+import { ProblemError } from "./problem.ts";
+
+function unauthenticated(detail: string): ProblemError {
+  return new ProblemError(401, "not-authenticated", detail, {
+    headers: { "WWW-Authenticate": 'Bearer realm="patient-portal"' },
+  });
+}
+
+/** Requires a valid access token whose session is still live; sets `principal`. */
+export function authenticate(): MiddlewareHandler<AppEnv> {
+  return async function authenticateMiddleware(c, next) {
+    const header = c.req.header("authorization");
+    const match = header?.match(/^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i);
+    if (!match) throw unauthenticated("Send an access token as `Authorization: Bearer <token>`");
+    const { tokens, db, clock } = c.get("deps");
+    const claims = await verifyAccessToken(tokens, match[1]);
+    const principal = claims && await loadPrincipal(db, claims.userId, claims.sessionId, clock());
+    if (!principal) throw unauthenticated("The access token is invalid, expired or revoked");
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+/** The authenticated caller; only valid behind `authenticate()`. */
+export function principalOf(c: Context<AppEnv>): Principal {
+  const principal = c.get("principal");
+  if (!principal) throw unauthenticated("Authentication required");
+  return principal;
+}

@@ -1,0 +1,164 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { z } from "zod";
+import type { AppEnv } from "../app_env.ts";
+
+/** One field-level validation failure: a JSON pointer into the body, or a query parameter name. */
+export interface FieldError {
+  pointer?: string;
+  parameter?: string;
+  detail: string;
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** Stable problem `type` URIs; clients may switch on them. */
+export function problemType(slug: string): string {
+  return `urn:problem-type:patient-portal:${slug}`;
+}
+
+/** An RFC 9457 problem that any handler or middleware may throw. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly detail: string,
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; title?: string } = {},
+  ) {
+    super(detail);
+  }
+}
+
+export function problemResponse(c: Context<AppEnv>, problem: ProblemError): Response {
+  const body: Record<string, unknown> = {
+    type: problemType(problem.slug),
+    title: problem.extra.title ?? TITLES[problem.status] ?? "Error",
+    status: problem.status,
+    detail: problem.detail,
+    request_id: c.get("requestId") ?? null,
+  };
+  if (problem.extra.errors) body.errors = problem.extra.errors;
+  const headers = new Headers(problem.extra.headers);
+  headers.set("content-type", "application/problem+json");
+  return new Response(JSON.stringify(body), { status: problem.status, headers });
+}
+
+export const notFound = () => new ProblemError(404, "not-found", "The requested resource was not found");
+
+/** The one `onError`: known problems as they are; anything else a bare 500 with the request id. */
+export function onError(err: Error, c: Context<AppEnv>): Response {
+  if (err instanceof ProblemError) return problemResponse(c, err);
+  if (err instanceof HTTPException) return problemResponse(c, fromHttpException(err));
+  const mapped = fromDatabaseError(err);
+  if (mapped) return problemResponse(c, mapped);
+  c.get("logger")?.error("unhandled error", {
+    request_id: c.get("requestId"),
+    error: err?.message,
+    stack: err?.stack,
+  });
+  return problemResponse(c, new ProblemError(500, "internal", "Internal Server Error"));
+}
+
+export function onNotFound(c: Context<AppEnv>): Response {
+  return problemResponse(c, notFound());
+}
+
+function fromHttpException(err: HTTPException): ProblemError {
+  switch (err.status) {
+    case 400:
+      return new ProblemError(400, "malformed-request", err.message || "The request could not be read");
+    case 413:
+      return new ProblemError(413, "body-too-large", "The request body is too large");
+    case 415:
+      return new ProblemError(415, "unsupported-media-type", "Send the body as application/json");
+    default:
+      return new ProblemError(err.status, "http-error", err.message || TITLES[err.status] || "Error");
+  }
+}
+
+/** SQLSTATEs a request can legitimately cause, mapped to client errors instead of 500s. */
+function fromDatabaseError(err: unknown): ProblemError | null {
+  const code = sqlState(err);
+  switch (code) {
+    case "23505":
+      return new ProblemError(409, "conflict", "A record with these values already exists");
+    case "23P01":
+      return new ProblemError(409, "conflict", "This conflicts with an existing record");
+    case "23503":
+      return new ProblemError(422, "invalid-reference", "A referenced record does not exist");
+    case "23514":
+    case "22001":
+    case "22003":
+    case "22007":
+    case "22008":
+      return new ProblemError(422, "constraint-violation", "A value is outside what is allowed");
+    default:
+      return null;
+  }
+}
+
+/** The SQLSTATE of a driver error (pglite and pg put it on `code`; drizzle wraps it in `cause`). */
+export function sqlState(err: unknown): string | undefined {
+  return driverError(err)?.code;
+}
+
+/** The constraint a driver error names, if any. */
+export function sqlConstraint(err: unknown): string | undefined {
+  return driverError(err)?.constraint;
+}
+
+function driverError(err: unknown): { code: string; constraint?: string } | undefined {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 5;
+    e = e.cause as typeof e, i++
+  ) {
+    if (typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) return e as { code: string; constraint?: string };
+  }
+  return undefined;
+}
+
+/** Turns zod issues into field errors with JSON pointers (RFC 6901). */
+export function fieldErrors(error: z.ZodError, target: "json" | "form" | "query" | "param" | string): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    const paths = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
+    const detail = issue.code === "unrecognized_keys" ? "Unknown or read-only field" : issue.message;
+    for (const path of paths) {
+      if (target === "query") out.push({ parameter: String(path[0] ?? ""), detail });
+      else out.push({ pointer: toPointer(path), detail });
+    }
+  }
+  return out;
+}
+
+function toPointer(path: PropertyKey[]): string {
+  return path.map((p) => "/" + String(p).replaceAll("~", "~0").replaceAll("/", "~1")).join("");
+}
+
+/** The one validator hook: body errors 422 with pointers, query 400, path ids 404. */
+export function validationHook(
+  result: { success: boolean; error?: z.ZodError; target: string },
+  c: Context<AppEnv>,
+): Response | undefined {
+  if (result.success || !result.error) return undefined;
+  if (result.target === "param") return problemResponse(c, notFound());
+  const errors = fieldErrors(result.error, result.target);
+  if (result.target === "query") {
+    return problemResponse(c, new ProblemError(400, "invalid-parameters", "Query parameters are invalid", { errors }));
+  }
+  return problemResponse(c, new ProblemError(422, "validation", "The request body is invalid", { errors }));
+}

@@ -1,0 +1,40 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { RequestOrigin } from "../services/audit.ts";
+import type { AppDeps, AppEnv } from "../app_env.ts";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/**
+ * Puts the deps, a request id (the caller's `X-Request-Id` when well-formed) and the client's
+ * origin on the context. The client address comes only from the configured trusted proxy
+ * header: anything else is spoofable, so without one no address is recorded from headers.
+ */
+export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  const proxyHeader = deps.config.TRUSTED_PROXY_HEADER;
+  return async function requestContextMiddleware(c, next) {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("deps", deps);
+    c.set("logger", deps.logger);
+    c.set("requestId", requestId);
+    c.set("clientIp", clientIp(c.req.header(proxyHeader ?? "") ?? null, proxyHeader, c.env));
+    c.set("userAgent", c.req.header("user-agent")?.slice(0, 500) ?? null);
+    c.header("X-Request-Id", requestId);
+    await next();
+  };
+}
+
+function clientIp(headerValue: string | null, proxyHeader: string | undefined, env: unknown): string | null {
+  if (proxyHeader && headerValue) {
+    // x-forwarded-for: the left-most entry is the client as seen by the first proxy.
+    const first = headerValue.split(",")[0].trim();
+    return first.slice(0, 64) || null;
+  }
+  const remote = (env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr;
+  return remote?.hostname ?? null;
+}
+
+/** Where the current request came from, as audit records want it. */
+export function originOf(c: Context<AppEnv>): RequestOrigin {
+  return { ipAddress: c.get("clientIp"), userAgent: c.get("userAgent"), requestId: c.get("requestId") };
+}

@@ -1,0 +1,70 @@
+import { z } from "@hono/zod-openapi";
+import { PASSWORD_MAX_LENGTH } from "../services/passwords.ts";
+
+// Password bodies are bounded generously here; the policy (8–128, not common) answers separately
+// with its own message so a too-short password is reported as such, not as a type error.
+const password = z.string().min(1).max(PASSWORD_MAX_LENGTH * 4);
+
+export const username = z.string().min(3).max(150).regex(/^[A-Za-z0-9_.@+-]+$/, "Letters, digits and @ . + - _ only");
+export const email = z.email().max(254);
+const name = z.string().max(100);
+export const phone = z.string().max(32).regex(/^[0-9+() .-]*$/, "Digits, spaces and + ( ) . - only");
+
+export const RegisterBody = z.strictObject({
+  username,
+  email,
+  password,
+  first_name: name.optional(),
+  last_name: name.optional(),
+  date_of_birth: z.iso.date().optional(),
+  phone: phone.optional(),
+}).openapi("RegisterRequest");
+
+export const TokenBody = z.strictObject({
+  username: z.string().min(1).max(254).optional(),
+  email: z.string().min(1).max(254).optional(),
+  password,
+}).refine((b) => b.username !== undefined || b.email !== undefined, {
+  message: "Send username or email",
+  path: ["username"],
+}).openapi("TokenRequest");
+
+export const TokenPair = z.object({ access: z.string(), refresh: z.string() }).openapi("TokenPair");
+
+export const RefreshBody = z.strictObject({ refresh: z.string().min(1).max(200) }).openapi("RefreshRequest");
+
+export const LogoutBody = z.strictObject({ refresh: z.string().min(1).max(200).optional() }).openapi("LogoutRequest");
+
+export const ForgotBody = z.strictObject({ email }).openapi("ForgotPasswordRequest");
+
+export const ResetBody = z.strictObject({
+  token: z.string().min(1).max(200),
+  new_password: password,
+}).openapi("ResetPasswordRequest");
+
+export const User = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  email: z.string(),
+  phone: z.string().nullable(),
+  account_status: z.enum(["active", "suspended", "deactivated"]),
+  roles: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+  last_login: z.string().nullable(),
+}).openapi("User");
+
+export const LoginResponse = TokenPair.extend({
+  user: z.object({ id: z.number().int(), username: z.string(), email: z.string(), roles: z.array(z.string()) }),
+}).openapi("LoginResponse");
+
+export const Me = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  email: z.string(),
+  phone: z.string().nullable(),
+  account_status: z.string(),
+  roles: z.array(z.string()),
+  permissions: z.array(z.string()),
+  profile: z.record(z.string(), z.unknown()).nullable(),
+}).openapi("Me");

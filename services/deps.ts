@@ -1,0 +1,46 @@
+import type { AppDeps } from "../app_env.ts";
+import type { Config } from "../config.ts";
+import { type DatabaseHandle, openDatabase } from "../db/client.ts";
+import { seedBuiltinRoles } from "../db/seed.ts";
+import { createBackgroundTasks } from "./background.ts";
+import { systemClock } from "./clock.ts";
+import { createLogger } from "./logger.ts";
+import { createMailer } from "./mail.ts";
+import { loadSigningKey } from "./signing_key.ts";
+
+/**
+ * Opens what the configuration names. The embedded database migrates itself on start; a shared
+ * Postgres is migrated by `deno task migrate` (one deploy step, not every instance at once).
+ */
+export async function buildDeps(
+  config: Config,
+  options: { migrate?: boolean } = {},
+): Promise<{ deps: AppDeps; handle: DatabaseHandle }> {
+  const logger = createLogger(config.LOG_LEVEL);
+  const handle = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    wsProxy: config.NEON_WS_PROXY,
+  });
+  if (options.migrate ?? handle.driver === "pglite") {
+    await handle.migrate();
+    await seedBuiltinRoles(handle.db);
+  }
+  const deps: AppDeps = {
+    config,
+    db: handle.db,
+    driver: handle.driver,
+    clock: systemClock,
+    logger,
+    mailer: createMailer(config, logger),
+    background: createBackgroundTasks(logger),
+    tokens: {
+      keys: await loadSigningKey(config),
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      clock: systemClock,
+    },
+  };
+  return { deps, handle };
+}

@@ -1,0 +1,53 @@
+import { hash, verify } from "@node-rs/argon2";
+
+/** OWASP ASVS 2.4 / OWASP cheat sheet: argon2id, m=19 MiB, t=2, p=1, stored as a PHC string. */
+// `algorithm: 2` is Algorithm.Argon2id; the const enum cannot be read under isolatedModules.
+const ARGON2_OPTIONS = { algorithm: 2 as const, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 128;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, ARGON2_OPTIONS);
+}
+
+export async function verifyPassword(phc: string, password: string): Promise<boolean> {
+  try {
+    return await verify(phc, password);
+  } catch {
+    return false;
+  }
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Spends one hash verification when there is no account to check against, so an unknown
+ * username takes as long as a wrong password (no timing oracle for user enumeration).
+ */
+export async function verifyAgainstNothing(password: string): Promise<false> {
+  dummyHash ??= hashPassword(crypto.randomUUID());
+  await verifyPassword(await dummyHash, password);
+  return false;
+}
+
+let commonPasswords: Set<string> | undefined;
+
+function loadCommonPasswords(): Set<string> {
+  const text = Deno.readTextFileSync(new URL("./data/common_passwords.txt", import.meta.url));
+  return new Set(text.split("\n").filter((line) => line && !line.startsWith("#")));
+}
+
+/** Why a new password is refused, or null when it is acceptable (ASVS 2.1.1, 2.1.2, 2.1.7). */
+export function passwordProblem(password: string, context: string[] = []): string | null {
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH) return `Must be at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (length > PASSWORD_MAX_LENGTH) return `Must be at most ${PASSWORD_MAX_LENGTH} characters`;
+  commonPasswords ??= loadCommonPasswords();
+  const lowered = password.toLowerCase();
+  if (commonPasswords.has(lowered)) return "Is too common; choose a less predictable password";
+  if (context.some((word) => word.length >= 3 && lowered.includes(word.toLowerCase()))) {
+    return "Must not contain your username or email";
+  }
+  return null;
+}

@@ -1,0 +1,21 @@
+import type { Config } from "../config.ts";
+import { type AccessTokenKeys, generateSigningJwk, importSigningKey } from "./access_tokens.ts";
+
+/**
+ * The access-token signing key: from JWT_PRIVATE_KEY when set (required in production);
+ * otherwise generated on first start and kept in the data directory for development.
+ */
+export async function loadSigningKey(config: Config): Promise<AccessTokenKeys> {
+  if (config.JWT_PRIVATE_KEY) return importSigningKey(config.JWT_PRIVATE_KEY);
+  if (config.APP_ENV === "production") throw new Error("JWT_PRIVATE_KEY is required when APP_ENV=production");
+  const path = `${config.DATA_DIR}/jwt_signing_key.json`;
+  try {
+    return await importSigningKey(await Deno.readTextFile(path));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  await Deno.mkdir(config.DATA_DIR, { recursive: true });
+  const jwk = await generateSigningJwk();
+  await Deno.writeTextFile(path, jwk, { mode: 0o600, createNew: true });
+  return importSigningKey(jwk);
+}
