@@ -1,6 +1,6 @@
 import type { AppDeps } from "./app_env.ts";
 import { accessLog } from "./middleware/access_log.ts";
-import { onError, onNotFound } from "./middleware/problem.ts";
+import { notFoundHandler, onError } from "./middleware/problem.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import { newRouter } from "./routes/_route.ts";
 import { authRoutes } from "./routes/auth.ts";
@@ -16,7 +16,7 @@ export function createApp(deps: AppDeps) {
   app.use("*", requestContext(deps));
   app.use("*", accessLog());
   app.onError(onError);
-  app.notFound(onNotFound);
+  app.notFound(notFoundHandler(() => app.routes));
 
   app.route("/", healthRoutes());
   app.route("/", authRoutes());

@@ -39,12 +39,12 @@ const configSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(900),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 }).superRefine((env, ctx) => {
+  if (env.MAIL_TRANSPORT === "smtp" && !env.SMTP_HOST) {
+    ctx.addIssue({ code: "custom", path: ["SMTP_HOST"], message: "is required when MAIL_TRANSPORT=smtp" });
+  }
   if (env.APP_ENV !== "production") return;
   for (const key of ["JWT_PRIVATE_KEY", "DATABASE_URL", "PUBLIC_URL"] as const) {
     if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when APP_ENV=production" });
-  }
-  if (env.MAIL_TRANSPORT === "smtp" && !env.SMTP_HOST) {
-    ctx.addIssue({ code: "custom", path: ["SMTP_HOST"], message: "is required when MAIL_TRANSPORT=smtp" });
   }
 });
 
@@ -88,7 +88,7 @@ export function readDotEnv(path: string): Record<string, string> {
   for (const raw of text.split(/\r?\n/)) {
     const match = raw.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/);
     if (!match) continue;
-    let value = match[2];
+    let value = match[2].trim();
     const quoted = value.match(/^(['"])(.*)\1$/);
     if (quoted) value = quoted[2];
     else value = value.replace(/\s+#.*$/, "");

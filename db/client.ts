@@ -1,6 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
 import { neonConfig, Pool } from "@neondatabase/serverless";
+import { fileURLToPath } from "node:url";
 import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzleNeon } from "drizzle-orm/neon-serverless";
@@ -8,6 +9,7 @@ import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import * as schema from "./schema.ts";
+import { seedBuiltinRoles } from "./seed.ts";
 
 /** One type for every driver, so the data layer is written once. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -15,7 +17,7 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DatabaseHandle {
   db: Database;
   driver: "pglite" | "neon";
-  /** Applies every committed migration that has not run yet. */
+  /** Applies every committed migration that has not run yet, then seeds the built-in roles. */
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -28,7 +30,7 @@ export interface DatabaseOptions {
   wsProxy?: string;
 }
 
-export const MIGRATIONS_FOLDER = new URL("./migrations", import.meta.url).pathname;
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 
 /** The one place that picks the database driver. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
@@ -44,7 +46,10 @@ export function wrapPglite(client: PGlite): DatabaseHandle {
   return {
     db: db as unknown as Database,
     driver: "pglite",
-    migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrate: async () => {
+      await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+      await seedBuiltinRoles(db as unknown as Database);
+    },
     close: () => client.close(),
   };
 }
@@ -64,7 +69,10 @@ function openNeon(url: string, wsProxy?: string): DatabaseHandle {
   return {
     db: db as unknown as Database,
     driver: "neon",
-    migrate: () => migrateNeon(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrate: async () => {
+      await migrateNeon(db, { migrationsFolder: MIGRATIONS_FOLDER });
+      await seedBuiltinRoles(db as unknown as Database);
+    },
     close: () => pool.end(),
   };
 }

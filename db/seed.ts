@@ -1,10 +1,12 @@
+import { eq } from "drizzle-orm";
 import { BUILTIN_ROLES } from "../services/permissions.ts";
 import type { Database } from "./client.ts";
 import { rolePermissions, roles } from "./schema.ts";
 
 /**
  * Creates the built-in roles with their default permissions when they are missing. Existing
- * roles are left alone, so an administrator's changes to their permissions survive restarts.
+ * roles keep the permissions an administrator gave them, except that `admin` always holds the
+ * whole catalogue, so a permission added in a later release reaches it.
  */
 export async function seedBuiltinRoles(db: Database): Promise<void> {
   await db.transaction(async (tx) => {
@@ -13,9 +15,14 @@ export async function seedBuiltinRoles(db: Database): Promise<void> {
         .values({ roleName: name, description: role.description, builtin: true })
         .onConflictDoNothing({ target: roles.roleName })
         .returning({ id: roles.id });
-      if (!created) continue;
+      const roleId = created?.id ??
+        (name === "admin"
+          ? (await tx.select({ id: roles.id }).from(roles).where(eq(roles.roleName, name)))[0].id
+          : null);
+      if (roleId === null) continue;
       await tx.insert(rolePermissions)
-        .values(role.permissions.map((permission) => ({ roleId: created.id, permission })));
+        .values(role.permissions.map((permission) => ({ roleId, permission })))
+        .onConflictDoNothing();
     }
   });
 }

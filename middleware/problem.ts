@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { AppEnv } from "../app_env.ts";
 
@@ -51,9 +52,11 @@ export function problemResponse(c: Context<AppEnv>, problem: ProblemError): Resp
     request_id: c.get("requestId") ?? null,
   };
   if (problem.extra.errors) body.errors = problem.extra.errors;
-  const headers = new Headers(problem.extra.headers);
-  headers.set("content-type", "application/problem+json");
-  return new Response(JSON.stringify(body), { status: problem.status, headers });
+  // c.body (not new Response) keeps headers set earlier on the context, such as X-Request-Id.
+  return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, {
+    ...problem.extra.headers,
+    "content-type": "application/problem+json",
+  });
 }
 
 export const notFound = () => new ProblemError(404, "not-found", "The requested resource was not found");
@@ -64,16 +67,40 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof HTTPException) return problemResponse(c, fromHttpException(err));
   const mapped = fromDatabaseError(err);
   if (mapped) return problemResponse(c, mapped);
+  // Not err.message: drizzle's "Failed query" message repeats the parameters (hashes, health data).
+  const driver = driverError(err) as { message?: string } | undefined;
   c.get("logger")?.error("unhandled error", {
     request_id: c.get("requestId"),
-    error: err?.message,
-    stack: err?.stack,
+    error: err?.name,
+    sqlstate: driver && sqlState(err),
+    driver_message: driver?.message,
+    stack: err?.stack?.split("\n").filter((line) => line.trimStart().startsWith("at ")).join("\n"),
   });
   return problemResponse(c, new ProblemError(500, "internal", "Internal Server Error"));
 }
 
-export function onNotFound(c: Context<AppEnv>): Response {
-  return problemResponse(c, notFound());
+/**
+ * The one `notFound`: 405 with `Allow` when the path exists under other methods, else 404.
+ * `routes` is the app's route table, read when the first request misses.
+ */
+export function notFoundHandler(routes: () => { method: string; path: string }[]) {
+  let table: { pattern: RegExp; method: string }[] | undefined;
+  return function onNotFound(c: Context<AppEnv>): Response {
+    table ??= routes()
+      .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
+      .map((r) => ({
+        method: r.method,
+        pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, "[^/]+").replace(/\/$/, "")}/?$`),
+      }));
+    const allowed = [...new Set(table.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))];
+    if (allowed.length === 0) return problemResponse(c, notFound());
+    return problemResponse(
+      c,
+      new ProblemError(405, "method-not-allowed", `${c.req.method} is not offered here`, {
+        headers: { Allow: allowed.join(", ") },
+      }),
+    );
+  };
 }
 
 function fromHttpException(err: HTTPException): ProblemError {

@@ -1,7 +1,6 @@
 import type { AppDeps } from "../app_env.ts";
 import type { Config } from "../config.ts";
 import { type DatabaseHandle, openDatabase } from "../db/client.ts";
-import { seedBuiltinRoles } from "../db/seed.ts";
 import { createBackgroundTasks } from "./background.ts";
 import { systemClock } from "./clock.ts";
 import { createLogger } from "./logger.ts";
@@ -24,7 +23,6 @@ export async function buildDeps(
   });
   if (options.migrate ?? handle.driver === "pglite") {
     await handle.migrate();
-    await seedBuiltinRoles(handle.db);
   }
   const deps: AppDeps = {
     config,

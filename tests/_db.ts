@@ -1,0 +1,119 @@
+/**
+ * A fresh, migrated database per test. PGlite in-process by default (a clone of a migrated
+ * template); with TEST_DATABASE_URL=postgres://… the same suite runs on a real Postgres through
+ * the Neon driver, each test in its own database copied from a migrated template database.
+ */
+import { PGlite } from "@electric-sql/pglite";
+import { Client } from "@neondatabase/serverless";
+import {
+  configureNeonForProxy,
+  type DatabaseHandle,
+  openDatabase,
+  PGLITE_EXTENSIONS,
+  wrapPglite,
+} from "../db/client.ts";
+import { startWsProxy } from "../scripts/ws_tcp_proxy.ts";
+
+export const TEST_DATABASE_URL = Deno.env.get("TEST_DATABASE_URL");
+export const DRIVER = TEST_DATABASE_URL ? "neon" : "pglite";
+
+export interface TestDatabase extends DatabaseHandle {
+  /** Runs SQL as the database owner, outside the app (e.g. to prove a trigger holds). */
+  ownerQuery(sql: string): Promise<unknown>;
+  dispose(): Promise<void>;
+}
+
+export function freshDatabase(): Promise<TestDatabase> {
+  return TEST_DATABASE_URL ? freshPostgres(TEST_DATABASE_URL) : freshPglite();
+}
+
+let pgliteTemplate: Promise<PGlite> | undefined;
+
+async function freshPglite(): Promise<TestDatabase> {
+  pgliteTemplate ??= (async () => {
+    const template = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
+    const handle = wrapPglite(template);
+    await handle.migrate();
+    return template;
+  })();
+  const client = await (await pgliteTemplate).clone() as PGlite;
+  const handle = wrapPglite(client);
+  return { ...handle, ownerQuery: (sql) => client.exec(sql), dispose: () => client.close() };
+}
+
+let neonSetup: Promise<{ baseUrl: URL; template: string }> | undefined;
+
+async function freshPostgres(url: string): Promise<TestDatabase> {
+  neonSetup ??= setUpPostgres(url);
+  const { baseUrl, template } = await neonSetup;
+  const name = `portal_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await adminQuery(baseUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
+  const dbUrl = withDatabase(baseUrl, name);
+  const handle = await openDatabase({ url: dbUrl, dataDir: "" });
+  return {
+    ...handle,
+    ownerQuery: (sql) => adminQuery(new URL(dbUrl), sql),
+    async dispose() {
+      await handle.close();
+      await adminQuery(baseUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+/** Starts an in-process ws→tcp proxy (unless NEON_WS_PROXY names one) and builds the template once. */
+async function setUpPostgres(url: string) {
+  const baseUrl = new URL(url);
+  let proxyAddress = Deno.env.get("NEON_WS_PROXY");
+  if (!proxyAddress) {
+    const target = `${baseUrl.hostname}:${baseUrl.port || 5432}`;
+    const proxy = await startWsProxy({ allowed: [target] });
+    proxyAddress = `127.0.0.1:${proxy.port}`;
+  }
+  configureNeonForProxy(proxyAddress);
+  const migrations = await migrationsFingerprint();
+  const template = `portal_template_${migrations}`;
+  const admin = new Client(baseUrl.toString());
+  await admin.connect();
+  try {
+    // Test files run in parallel: one builds the template, the others wait for it.
+    await admin.query("select pg_advisory_lock(727274)");
+    const { rows } = await admin.query("select 1 from pg_database where datname = $1", [template]);
+    if (rows.length === 0) {
+      await admin.query(`DROP DATABASE IF EXISTS ${template}_building WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${template}_building`);
+      const handle = await openDatabase({ url: withDatabase(baseUrl, `${template}_building`), dataDir: "" });
+      await handle.migrate();
+      await handle.close();
+      await admin.query(`ALTER DATABASE ${template}_building RENAME TO ${template}`);
+    }
+    await admin.query("select pg_advisory_unlock(727274)");
+  } finally {
+    await admin.end();
+  }
+  return { baseUrl, template };
+}
+
+async function adminQuery(baseUrl: URL, sql: string) {
+  const admin = new Client(baseUrl.toString());
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+function withDatabase(baseUrl: URL, name: string): string {
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function migrationsFingerprint(): Promise<string> {
+  const folder = new URL("../db/migrations/", import.meta.url);
+  const names = [...Deno.readDirSync(folder)].filter((e) => e.name.endsWith(".sql")).map((e) => e.name).sort();
+  const sources = [...names.map((n) => new URL(n, folder)), new URL("../services/permissions.ts", import.meta.url)];
+  const text = (await Promise.all(sources.map((u) => Deno.readTextFile(u)))).join("\n");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
