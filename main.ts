@@ -14,7 +14,14 @@ async function main() {
     }
     throw e;
   }
-  const { deps, handle } = await buildDeps(config);
+  let built;
+  try {
+    built = await buildDeps(config);
+  } catch (e) {
+    console.error(`Cannot start: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  const { deps, handle } = built;
   const app = createApp(deps);
   const server = Deno.serve({
     port: config.PORT,

@@ -35,9 +35,50 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.me
 /** The one place that picks the database driver. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url && options.url !== "memory://") return openNeon(options.url, options.wsProxy);
-  const dataDir = options.url === "memory://" ? undefined : `${options.dataDir}/pglite`;
-  if (dataDir) await Deno.mkdir(dataDir, { recursive: true });
-  return wrapPglite(await PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS }));
+  if (options.url === "memory://") return wrapPglite(await PGlite.create({ extensions: PGLITE_EXTENSIONS }));
+  const dataDir = `${options.dataDir}/pglite`;
+  await Deno.mkdir(dataDir, { recursive: true });
+  const unlock = await lockDataDir(dataDir);
+  try {
+    const handle = wrapPglite(await PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS }));
+    return { ...handle, close: () => handle.close().finally(unlock) };
+  } catch (e) {
+    await unlock();
+    throw e;
+  }
+}
+
+/**
+ * PGlite is one process's database: a second process on the same directory would not see the
+ * first one's writes and could corrupt it. A pid file refuses that with a clear message.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const path = `${dataDir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await Deno.writeTextFile(path, String(Deno.pid), { createNew: true });
+      return () => Deno.remove(path).catch(() => {});
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      const holder = Number(await Deno.readTextFile(path).catch(() => ""));
+      if (holder && holder !== Deno.pid && await processExists(holder)) {
+        throw new Error(
+          `The embedded database in ${dataDir} is in use by process ${holder}; stop it first (PGlite allows one process)`,
+        );
+      }
+      await Deno.remove(path).catch(() => {});
+    }
+  }
+  throw new Error(`Could not lock ${dataDir}`);
+}
+
+async function processExists(pid: number): Promise<boolean> {
+  try {
+    await Deno.stat(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Wraps an existing PGlite (tests pass a clone of a migrated template). */

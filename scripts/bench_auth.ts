@@ -27,9 +27,19 @@ const hashMs = await median(() => hashPassword(password));
 const verifyMs = await median(() => verifyPassword(hash, password));
 
 const dataDir = await Deno.makeTempDir();
-const config = loadConfig({ DATABASE_URL: "memory://", DATA_DIR: dataDir, LOG_LEVEL: "silent", RATE_LIMIT_LOGIN_PER_IP: "100000" });
+const config = loadConfig({
+  DATABASE_URL: "memory://",
+  DATA_DIR: dataDir,
+  LOG_LEVEL: "silent",
+  RATE_LIMIT_LOGIN_PER_IP: "100000",
+});
 const { deps, handle } = await buildDeps(config);
-await createUser(deps.db, { username: "bench", email: "bench@example.test", passwordHash: hash, roleNames: ["patient"] });
+await createUser(deps.db, {
+  username: "bench",
+  email: "bench@example.test",
+  passwordHash: hash,
+  roleNames: ["patient"],
+});
 const app = createApp(deps);
 const signInMs = await median(async () => {
   const res = await app.request("/token/", {
@@ -45,4 +55,8 @@ await Deno.remove(dataDir, { recursive: true });
 
 console.log(`argon2id hash (m=19456 KiB, t=2, p=1): median ${hashMs.toFixed(1)} ms over ${runs}`);
 console.log(`argon2id verify: median ${verifyMs.toFixed(1)} ms over ${runs}`);
-console.log(`POST /token/ (verify + session + refresh token + audit + JWT, PGlite in memory): median ${signInMs.toFixed(1)} ms over ${runs}`);
+console.log(
+  `POST /token/ (verify + session + refresh token + audit + JWT, PGlite in memory): median ${
+    signInMs.toFixed(1)
+  } ms over ${runs}`,
+);

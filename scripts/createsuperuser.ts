@@ -71,11 +71,13 @@ export async function main(args: string[]): Promise<number> {
     console.error(problem);
     return 2;
   }
-  const handle = await openDatabase({
-    url: config.DATABASE_URL,
-    dataDir: config.DATA_DIR,
-    wsProxy: config.NEON_WS_PROXY,
-  });
+  let handle;
+  try {
+    handle = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, wsProxy: config.NEON_WS_PROXY });
+  } catch (e) {
+    console.error((e as Error).message);
+    return 1;
+  }
   try {
     if (handle.driver === "pglite") {
       await handle.migrate();
