@@ -161,6 +161,8 @@ export const appointments = pgTable("appointments", {
   index("appointments_doctor_date_idx").on(t.doctorId, t.appointmentDate, t.id),
   index("appointments_date_idx").on(t.appointmentDate, t.id),
   index("appointments_status_idx").on(t.status),
+  // "Under care" checks: does this doctor share a live appointment with this patient?
+  index("appointments_care_idx").on(t.doctorId, t.patientId).where(sql`${t.status} <> 'cancelled'`),
   check(
     "appointments_status_check",
     sql`${t.status} in ('scheduled', 'cancelled', 'completed', 'rescheduled', 'no_show')`,
@@ -343,13 +345,22 @@ export const auditLogs = pgTable("audit_logs", {
   targetTable: varchar("target_table", { length: 64 }),
   targetId: varchar("target_id", { length: 2000 }),
   patientId: integer("patient_id"),
+  /** Every patient whose record the request touched (a list can touch many). */
+  patientIds: integer("patient_ids").array().notNull().default(sql`'{}'`),
   ipAddress: varchar("ip_address", { length: 64 }),
   userAgent: varchar("user_agent", { length: 500 }),
   requestId: varchar("request_id", { length: 100 }),
   outcome: varchar({ length: 16 }).notNull(),
   eventTimestamp: utc("event_timestamp").notNull().defaultNow(),
   details: jsonb().notNull().default({}),
+  /** Hash chain, set by a trigger: position, the previous row's hash, and this row's hash. */
+  chainSeq: bigint("chain_seq", { mode: "number" }),
+  prevHash: char("prev_hash", { length: 64 }),
+  rowHash: char("row_hash", { length: 64 }),
 }, (t) => [
+  uniqueIndex("audit_logs_chain_seq_key").on(t.chainSeq),
+  index("audit_logs_patient_ids_idx").using("gin", t.patientIds),
+  index("audit_logs_action_idx").on(t.action, t.id),
   index("audit_logs_timestamp_idx").on(t.eventTimestamp, t.id),
   index("audit_logs_user_idx").on(t.userId, t.id),
   index("audit_logs_patient_idx").on(t.patientId, t.id),

@@ -1,0 +1,1 @@
+CREATE INDEX "appointments_care_idx" ON "appointments" USING btree ("doctor_id","patient_id") WHERE "appointments"."status" <> 'cancelled';
