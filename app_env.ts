@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import type { AccessTokenSettings } from "./services/access_tokens.ts";
+import type { AuditAction } from "./services/audit.ts";
 import type { BackgroundTasks } from "./services/background.ts";
 import type { Clock } from "./services/clock.ts";
 import type { Logger } from "./services/logger.ts";
@@ -28,6 +29,9 @@ export interface Principal {
   permissions: ReadonlySet<Permission>;
 }
 
+/** `any`: every row; `patient`: own records or of patients under care; `self`: the caller's own. */
+export type RowScope = { kind: "any" } | { kind: "patient"; userId: number } | { kind: "self"; userId: number };
+
 export type AppEnv = {
   Variables: {
     deps: AppDeps;
@@ -36,5 +40,8 @@ export type AppEnv = {
     clientIp: string | null;
     userAgent: string | null;
     principal?: Principal;
+    /** The rows the caller may reach on this route, from its declaration and their permissions. */
+    scope?: RowScope;
+    auditSpec?: { action: AuditAction; table: string };
   };
 };

@@ -1,25 +1,38 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app_env.ts";
+import type { AppEnv, RowScope } from "../app_env.ts";
+import type { Access, AuditSpec } from "../routes/_route.ts";
 import { recordAudit } from "../services/audit.ts";
-import type { Permission } from "../services/permissions.ts";
 import { principalOf } from "./authenticate.ts";
-import { originOf } from "./request_context.ts";
 import { ProblemError } from "./problem.ts";
+import { originOf } from "./request_context.ts";
 
-/** Refuses (403, audited as `access_denied`) a caller whose roles do not grant the permission. */
-export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {
+/**
+ * Refuses (403, audited as `access_denied`) a caller whose roles do not grant the permission,
+ * and sets the row scope the data layer applies to every query of the request.
+ */
+export function requirePermission(
+  access: Extract<Access, { kind: "permission" }>,
+  audit?: AuditSpec,
+): MiddlewareHandler<AppEnv> {
   return async function requirePermissionMiddleware(c, next) {
     const principal = principalOf(c);
-    if (!principal.permissions.has(permission)) {
+    const holdsAny = access.any !== undefined && principal.permissions.has(access.any);
+    if (!principal.permissions.has(access.permission) && !holdsAny) {
       await recordAudit(c.get("deps").db, originOf(c), {
         userId: principal.userId,
         role: principal.roles.join(","),
         action: "access_denied",
         outcome: "denied",
-        details: { method: c.req.method, route: c.req.routePath, permission },
+        targetTable: audit?.table ?? null,
+        targetId: c.req.param("id") ?? null,
+        details: { method: c.req.method, route: c.req.routePath, permission: access.permission },
       });
       throw new ProblemError(403, "forbidden", "You do not have permission to do this");
     }
+    const scope: RowScope = holdsAny || access.scope === "all"
+      ? { kind: "any" }
+      : { kind: access.scope, userId: principal.userId };
+    c.set("scope", scope);
     await next();
   };
 }

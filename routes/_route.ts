@@ -5,19 +5,29 @@ import { authenticate } from "../middleware/authenticate.ts";
 import { limitBody } from "../middleware/limits.ts";
 import { validationHook } from "../middleware/problem.ts";
 import { requirePermission } from "../middleware/permission.ts";
+import type { AuditAction } from "../services/audit.ts";
 import type { Permission } from "../services/permissions.ts";
 
 /**
- * Who may call a route. `public`: anyone (only sign-in, health and docs routes);
- * `signed-in`: any authenticated user, rows limited by the handler to the caller's own;
- * `permission`: the caller's roles must grant the code.
+ * Who may call a route and which rows they reach.
+ * - `public`: anyone (only sign-in, health and docs routes);
+ * - `signed-in`: any authenticated user, acting on their own account only;
+ * - `permission`: the caller's roles must grant `permission`; rows are limited by `scope`:
+ *   `patient` (health data: the caller's own, or of patients under their care), `self` (rows that
+ *   belong to the caller) or `all`; holding `any` lifts the limit to every row.
  */
 export type Access =
   | { kind: "public"; reason: string }
   | { kind: "signed-in" }
-  | { kind: "permission"; permission: Permission };
+  | { kind: "permission"; permission: Permission; scope: "patient" | "self" | "all"; any?: Permission };
 
-export type DeclaredRoute<R extends RouteConfig = RouteConfig> = R & { access: Access };
+/** What a route records in the audit trail: the action and the table it reads or writes. */
+export interface AuditSpec {
+  action: AuditAction;
+  table: string;
+}
+
+export type DeclaredRoute<R extends RouteConfig = RouteConfig> = R & { access: Access; audit?: AuditSpec };
 
 /** Every declaration made through `declareRoute`, for the tests that check none is missing. */
 export const declaredRoutes: DeclaredRoute[] = [];
@@ -28,23 +38,52 @@ export const declaredRoutes: DeclaredRoute[] = [];
  * limit) and is published in the OpenAPI document as `x-access`.
  */
 export function declareRoute<const R extends Omit<RouteConfig, "middleware">>(
-  config: R & { access: Access; bodyLimit?: number },
+  config: R & { access: Access; audit?: AuditSpec; bodyLimit?: number },
 ) {
-  const { access, bodyLimit, ...route } = config;
+  const { access, audit, bodyLimit, ...route } = config;
   const middleware: MiddlewareHandler<AppEnv>[] = [];
   if (access.kind !== "public") middleware.push(authenticate());
-  if (access.kind === "permission") middleware.push(requirePermission(access.permission));
+  if (access.kind === "permission") middleware.push(requirePermission(access, audit));
+  if (audit) middleware.push(setAuditSpec(audit));
   middleware.push(limitBody(bodyLimit));
   const declared = createRoute(
     {
       ...route,
       middleware,
       security: access.kind === "public" ? [] : [{ bearerAuth: [] }],
+      description: [route.description, describeAccess(access)].filter(Boolean).join("\n\n"),
       "x-access": access,
+      ...(audit ? { "x-audit": audit } : {}),
     } as unknown as R & { middleware: MiddlewareHandler<AppEnv>[] },
   );
-  declaredRoutes.push({ ...declared, access } as DeclaredRoute);
+  declaredRoutes.push({ ...declared, access, audit } as DeclaredRoute);
   return declared;
+}
+
+function setAuditSpec(audit: AuditSpec): MiddlewareHandler<AppEnv> {
+  return async function setAuditSpecMiddleware(c, next) {
+    c.set("auditSpec", audit);
+    await next();
+  };
+}
+
+/** Who may call the operation, in words, for the OpenAPI document. */
+function describeAccess(access: Access): string {
+  switch (access.kind) {
+    case "public":
+      return `**Access:** public (${access.reason}).`;
+    case "signed-in":
+      return "**Access:** any signed-in user, on their own account.";
+    case "permission": {
+      const rows = {
+        patient: "their own records, or those of patients under their care",
+        self: "rows that belong to them",
+        all: "every row",
+      }[access.scope];
+      const any = access.any ? `; with \`${access.any}\`, every row` : "";
+      return `**Access:** permission \`${access.permission}\`; the caller reaches ${rows}${any}.`;
+    }
+  }
 }
 
 /** A router for one resource; it shares the app's validation hook and trailing-slash rule. */

@@ -19,6 +19,8 @@ export interface AuditEvent {
   targetTable?: string | null;
   targetId?: string | number | null;
   patientId?: number | null;
+  /** Every patient the event concerns (a list can touch many). */
+  patientIds?: number[];
   details?: Record<string, unknown>;
 }
 
@@ -34,6 +36,7 @@ export async function recordAudit(db: Executor, origin: RequestOrigin, event: Au
     targetTable: event.targetTable ?? null,
     targetId: event.targetId == null ? null : String(event.targetId),
     patientId: event.patientId ?? null,
+    patientIds: event.patientIds ?? (event.patientId ? [event.patientId] : []),
     ipAddress: origin.ipAddress,
     userAgent: origin.userAgent?.slice(0, 500) ?? null,
     requestId: origin.requestId,
