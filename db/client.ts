@@ -28,19 +28,23 @@ export interface DatabaseOptions {
   dataDir: string;
   /** host:port of a WebSocket-to-TCP proxy in front of a plain Postgres (local and CI runs). */
   wsProxy?: string;
+  /** Called with every SQL statement the app sends (tests count queries with it). */
+  onQuery?: (sql: string) => void;
 }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 
 /** The one place that picks the database driver. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url && options.url !== "memory://") return openNeon(options.url, options.wsProxy);
-  if (options.url === "memory://") return wrapPglite(await PGlite.create({ extensions: PGLITE_EXTENSIONS }));
+  if (options.url && options.url !== "memory://") return openNeon(options.url, options.wsProxy, options.onQuery);
+  if (options.url === "memory://") {
+    return wrapPglite(await PGlite.create({ extensions: PGLITE_EXTENSIONS }), options.onQuery);
+  }
   const dataDir = `${options.dataDir}/pglite`;
   await Deno.mkdir(dataDir, { recursive: true });
   const unlock = await lockDataDir(dataDir);
   try {
-    const handle = wrapPglite(await PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS }));
+    const handle = wrapPglite(await PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS }), options.onQuery);
     return { ...handle, close: () => handle.close().finally(unlock) };
   } catch (e) {
     await unlock();
@@ -82,8 +86,8 @@ async function processExists(pid: number): Promise<boolean> {
 }
 
 /** Wraps an existing PGlite (tests pass a clone of a migrated template). */
-export function wrapPglite(client: PGlite): DatabaseHandle {
-  const db = drizzlePglite({ client, schema });
+export function wrapPglite(client: PGlite, onQuery?: (sql: string) => void): DatabaseHandle {
+  const db = drizzlePglite({ client, schema, logger: queryLogger(onQuery) });
   return {
     db: db as unknown as Database,
     driver: "pglite",
@@ -98,7 +102,11 @@ export function wrapPglite(client: PGlite): DatabaseHandle {
 /** PGlite options every instance needs (the migrations create btree_gist). */
 export const PGLITE_EXTENSIONS = { btree_gist };
 
-function openNeon(url: string, wsProxy?: string): DatabaseHandle {
+function queryLogger(onQuery?: (sql: string) => void) {
+  return onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined;
+}
+
+function openNeon(url: string, wsProxy?: string, onQuery?: (sql: string) => void): DatabaseHandle {
   if (wsProxy) configureNeonForProxy(wsProxy);
   const pool = new Pool({ connectionString: url, max: 10 });
   // An idle pooled socket that errors is re-emitted by the pool; unhandled, it kills the process.
@@ -106,7 +114,7 @@ function openNeon(url: string, wsProxy?: string): DatabaseHandle {
     "error",
     (e: Error) => console.error(JSON.stringify({ level: "warn", msg: "database pool error", error: e.message })),
   );
-  const db = drizzleNeon({ client: pool, schema });
+  const db = drizzleNeon({ client: pool, schema, logger: queryLogger(onQuery) });
   return {
     db: db as unknown as Database,
     driver: "neon",

@@ -4,7 +4,6 @@ import { principalOf } from "../middleware/authenticate.ts";
 import { ProblemError, sqlConstraint } from "../middleware/problem.ts";
 import { originOf } from "../middleware/request_context.ts";
 import { hashPassword, passwordProblem } from "../services/passwords.ts";
-import { sessionOfRefreshToken } from "../services/sessions.ts";
 import { refreshSession, signIn, signOut } from "../services/sign_in.ts";
 import { createUser, userView } from "../services/users.ts";
 import { declareRoute, jsonBody, jsonResponse, newRouter, problems } from "./_route.ts";
@@ -103,13 +102,7 @@ export function authRoutes() {
 
   app.openapi(logout, async (c) => {
     const principal = principalOf(c);
-    const sessionIds = [principal.sessionId];
-    const presented = c.req.valid("json").refresh;
-    if (presented) {
-      const other = await sessionOfRefreshToken(c.get("deps").db, presented);
-      if (other?.userId === principal.userId) sessionIds.push(other.sessionId);
-    }
-    await signOut(c.get("deps"), originOf(c), principal.userId, sessionIds);
+    await signOut(c.get("deps"), originOf(c), principal, c.req.valid("json").refresh);
     return c.body(null, 204);
   });
 

@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
-import { committedMigrationCount, queryRows } from "../db/client.ts";
+import { readinessProblem } from "../services/readiness.ts";
 import { declareRoute, jsonResponse, newRouter } from "./_route.ts";
 
 const Status = z.object({ status: z.string(), detail: z.string().optional() }).openapi("Status");
@@ -29,19 +28,8 @@ export function healthRoutes() {
   const app = newRouter();
   app.openapi(health, (c) => c.json({ status: "ok" }, 200));
   app.openapi(ready, async (c) => {
-    try {
-      const rows = await queryRows<{ applied: number }>(
-        c.get("deps").db,
-        sql`select count(*)::int as applied from drizzle.__drizzle_migrations`,
-      );
-      const committed = await committedMigrationCount();
-      if (Number(rows[0].applied) < committed) {
-        return c.json({ status: "not ready", detail: "database migrations are pending" }, 503);
-      }
-      return c.json({ status: "ready" }, 200);
-    } catch {
-      return c.json({ status: "not ready", detail: "the database does not answer" }, 503);
-    }
+    const problem = await readinessProblem(c.get("deps"));
+    return problem ? c.json({ status: "not ready", detail: problem }, 503) : c.json({ status: "ready" }, 200);
   });
   return app;
 }

@@ -1,10 +1,10 @@
-import type { AppDeps } from "../app_env.ts";
+import type { AppDeps, Principal } from "../app_env.ts";
 import { ProblemError } from "../middleware/problem.ts";
 import { signAccessToken } from "./access_tokens.ts";
 import { recordAudit, type RequestOrigin } from "./audit.ts";
 import { verifyAgainstNothing, verifyPassword } from "./passwords.ts";
 import { hit, type Limit, peek } from "./rate_limit.ts";
-import { revokeSession, rotateRefreshToken, startSession } from "./sessions.ts";
+import { revokeSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from "./sessions.ts";
 import { findUserByLogin, rolesAndPermissions, type UserRow } from "./users.ts";
 
 export interface SignedIn {
@@ -109,7 +109,11 @@ export async function refreshSession(deps: AppDeps, origin: RequestOrigin, refre
 }
 
 /** Ends sessions: the caller's own, and the one a presented refresh token belongs to if it is theirs. */
-export async function signOut(deps: AppDeps, origin: RequestOrigin, userId: number, sessionIds: string[]) {
+export async function signOut(deps: AppDeps, origin: RequestOrigin, principal: Principal, refresh?: string) {
+  const { userId } = principal;
+  const sessionIds = [principal.sessionId];
+  const other = refresh ? await sessionOfRefreshToken(deps.db, refresh) : null;
+  if (other?.userId === userId) sessionIds.push(other.sessionId);
   const now = deps.clock();
   await deps.db.transaction(async (tx) => {
     for (const sessionId of new Set(sessionIds)) {

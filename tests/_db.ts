@@ -20,6 +20,8 @@ export const DRIVER = TEST_DATABASE_URL ? "neon" : "pglite";
 export interface TestDatabase extends DatabaseHandle {
   /** Runs SQL as the database owner, outside the app (e.g. to prove a trigger holds). */
   ownerQuery(sql: string): Promise<unknown>;
+  /** Every statement the app sent through this handle, in order (for N+1 checks). */
+  queries: string[];
   dispose(): Promise<void>;
 }
 
@@ -37,8 +39,9 @@ async function freshPglite(): Promise<TestDatabase> {
     return template;
   })();
   const client = await (await pgliteTemplate).clone() as PGlite;
-  const handle = wrapPglite(client);
-  return { ...handle, ownerQuery: (sql) => client.exec(sql), dispose: () => client.close() };
+  const queries: string[] = [];
+  const handle = wrapPglite(client, (sql) => queries.push(sql));
+  return { ...handle, queries, ownerQuery: (sql) => client.exec(sql), dispose: () => client.close() };
 }
 
 let neonSetup: Promise<{ baseUrl: URL; template: string }> | undefined;
@@ -49,9 +52,11 @@ async function freshPostgres(url: string): Promise<TestDatabase> {
   const name = `portal_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   await adminQuery(baseUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
   const dbUrl = withDatabase(baseUrl, name);
-  const handle = await openDatabase({ url: dbUrl, dataDir: "" });
+  const queries: string[] = [];
+  const handle = await openDatabase({ url: dbUrl, dataDir: "", onQuery: (sql) => queries.push(sql) });
   return {
     ...handle,
+    queries,
     ownerQuery: (sql) => adminQuery(new URL(dbUrl), sql),
     async dispose() {
       await handle.close();
