@@ -1,4 +1,6 @@
 import { eq, or, sql } from "drizzle-orm";
+import type { Context } from "hono";
+import type { AppEnv } from "../app_env.ts";
 import type { Database } from "../db/client.ts";
 import {
   ACCOUNT_STATUSES,
@@ -9,6 +11,10 @@ import {
   userRoles,
   users,
 } from "../db/schema.ts";
+import { principalOf } from "../middleware/authenticate.ts";
+import { ProblemError } from "../middleware/problem.ts";
+import { originOf } from "../middleware/request_context.ts";
+import { type AuditAction, type AuditOutcome, recordAudit } from "./audit.ts";
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -33,6 +39,12 @@ export async function findUserByLogin(db: Database, login: string): Promise<User
 
 export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
   const [user] = await db.select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
+  return user;
+}
+
+/** One account by id (the signed-in caller's, for `GET /me/`). */
+export async function getUser(db: Database, id: number): Promise<UserRow | undefined> {
+  const [user] = await db.select().from(users).where(eq(users.id, id));
   return user;
 }
 
@@ -125,4 +137,51 @@ export function doctorView(d: typeof doctorProfiles.$inferSelect) {
     working_hours: d.workingHours,
     time_zone: d.timeZone,
   };
+}
+
+/** What an audited account or permission change did, for its audit record. */
+export interface ChangeRecord<T> {
+  result: T;
+  targetId: number | null;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Runs a change to accounts, roles or role assignments with its audit record in one transaction
+ * (both commit or neither does). `check` runs first, outside the transaction (password checks,
+ * hashing); a refusal thrown as a ProblemError (404, 409, 422, 429) by either step is recorded as
+ * `denied`. The caller is the principal of the request.
+ */
+export async function auditedChange<T>(
+  c: Context<AppEnv>,
+  event: { action: AuditAction; table: string },
+  steps: { check?: () => Promise<void>; change: (tx: Database) => Promise<ChangeRecord<T>> },
+): Promise<T> {
+  const principal = principalOf(c);
+  const { db, clock } = c.get("deps");
+  const record = (tx: Pick<Database, "insert">, outcome: AuditOutcome, targetId: unknown, details = {}) =>
+    recordAudit(tx, originOf(c), {
+      userId: principal.userId,
+      role: principal.roles.join(","),
+      action: event.action,
+      outcome,
+      targetTable: event.table,
+      targetId: targetId == null ? null : String(targetId),
+      details: { method: c.req.method, route: c.req.routePath, ...details },
+    }, clock());
+  try {
+    await steps.check?.();
+    return await db.transaction(async (tx) => {
+      const done = await steps.change(tx);
+      await record(tx, "success", done.targetId, done.details);
+      return done.result;
+    });
+  } catch (e) {
+    const cause = (e as Error)?.cause;
+    const problem = e instanceof ProblemError ? e : cause instanceof ProblemError ? cause : null;
+    if (problem && problem.status < 500) {
+      await record(db, "denied", c.req.param("id") ?? null, { status: problem.status, reason: problem.detail });
+    }
+    throw e;
+  }
 }
