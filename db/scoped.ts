@@ -1,5 +1,5 @@
 import { and, eq, or, type SQL, sql } from "drizzle-orm";
-import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
 import type { RowScope } from "../app_env.ts";
 import { appointments } from "./schema.ts";
 
@@ -28,9 +28,12 @@ export function selfScope(scope: RowScope | undefined, ownerColumn: AnyPgColumn)
 
 /** True when the doctor shares a live appointment with the patient in `patientColumn`. */
 export function underCareOf(doctorId: number, patientColumn: AnyPgColumn | SQL): SQL {
-  return sql`exists (select 1 from ${appointments} where ${appointments.doctorId} = ${doctorId}
-    and ${appointments.patientId} = ${patientColumn} and ${appointments.status} <> 'cancelled')`;
+  // Aliased, so the predicate stays correct when the outer query is itself on appointments.
+  return sql`exists (select 1 from ${appointments} as ${sql.identifier("care")} where ${care.doctorId} = ${doctorId}
+    and ${care.patientId} = ${patientColumn} and ${care.status} <> 'cancelled')`;
 }
+
+const care = alias(appointments, "care");
 
 /** Combines a route's own filters with the scope predicate; `and` drops undefined parts. */
 export function scoped(scopePredicate: SQL | undefined, ...filters: (SQL | undefined)[]): SQL | undefined {
