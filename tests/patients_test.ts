@@ -1,21 +1,10 @@
 import { assert, assertEquals } from "@std/assert";
 import { and, eq } from "drizzle-orm";
-import { appointments, auditLogs } from "../db/schema.ts";
-import { type Actor, appTest, type TestApp } from "./_fixtures.ts";
+import { auditLogs } from "../db/schema.ts";
+import { type Actor, appTest } from "./_fixtures.ts";
 
-export async function putUnderCare(api: TestApp, doctor: Actor, patient: Actor, status = "scheduled") {
-  const start = new Date(
-    Date.now() + 86400_000 * (1 + Math.floor(Math.random() * 300)) + Math.floor(Math.random() * 1e6) * 1000,
-  );
-  await api.db.insert(appointments).values({
-    patientId: patient.id,
-    doctorId: doctor.id,
-    appointmentDate: start,
-    durationMinutes: 30,
-    endsAt: new Date(start.getTime() + 30 * 60_000),
-    status,
-  });
-}
+export { putUnderCare } from "./_care.ts";
+import { putUnderCare } from "./_care.ts";
 
 appTest("GET /patients/ lists only the rows in the caller's scope", async (t, api) => {
   const [alice, bob, carol] = [await api.makePatient(), await api.makePatient(), await api.makePatient()];

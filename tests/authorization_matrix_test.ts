@@ -1,0 +1,79 @@
+import { assert, assertEquals } from "@std/assert";
+import { type DeclaredRoute, declaredRoutes } from "../routes/_route.ts";
+import { appTest } from "./_fixtures.ts";
+import { coreRecipes } from "./matrix/core.ts";
+import {
+  buildWorld,
+  CALLERS,
+  type Caller,
+  expected,
+  idOf,
+  type Outcome,
+  type Recipe,
+  TARGETS,
+  underCare,
+  type World,
+} from "./matrix/_world.ts";
+
+const RECIPES: Record<string, Recipe> = { ...coreRecipes };
+
+const key = (r: DeclaredRoute) => `${r.method.toUpperCase()} ${r.path}`;
+
+function classify(status: number): Outcome {
+  if (status >= 200 && status < 300) return "2xx";
+  if (status === 401 || status === 403 || status === 404) return status;
+  return "refused";
+}
+
+async function visibleTo(w: World, route: DeclaredRoute, caller: Caller, id: number): Promise<boolean> {
+  const me = idOf(w, caller)!;
+  if (route.access.kind !== "permission") return id === me;
+  if (route.access.any && w.permissions[caller].has(route.access.any)) return true;
+  if (route.access.scope === "all") return true;
+  return id === me || (route.access.scope === "patient" && await underCare(w, me, id));
+}
+
+appTest("authorization matrix: every route × caller × target answers as declared", async (_t, api) => {
+  const w = await buildWorld(api);
+  const only = Deno.env.get("MATRIX_ONLY");
+  const routes = declaredRoutes.filter((r) => r.access.kind !== "public" && (!only || key(r).includes(only)));
+  const withoutRecipe = routes.filter((r) => !RECIPES[key(r)]).map(key);
+  assertEquals(withoutRecipe, [], `routes without a matrix recipe: ${withoutRecipe.join(", ")}`);
+  const mismatches: string[] = [];
+  const unexpected2xx: string[] = [];
+  let cells = 0;
+  for (const route of routes) {
+    const recipe = RECIPES[key(route)];
+    const missingBodies = new Map<Caller, string>();
+    // The nonexistent id first, so cross-scope 404s can be compared with it.
+    for (const target of ["missing", "own", "another"] as const) {
+      for (const caller of CALLERS) {
+        const { cell, row } = await recipe.request(w, target, caller);
+        const token = caller === "anonymous" ? undefined : cell.token ?? w.tokens[caller];
+        const res = await api.request(cell.method, cell.path, { body: cell.body, raw: cell.raw, headers: cell.headers, token });
+        cells++;
+        const actual = classify(res.status);
+        const wanted = recipe.expect?.(w, caller, target, row) ?? await expected(w, route, caller, target, row);
+        const ok = Array.isArray(wanted) ? wanted.includes(actual) : wanted === actual;
+        const where = `${key(route)} as ${caller} on ${target}: ${res.status} (expected ${wanted})`;
+        if (!ok) (actual === "2xx" ? unexpected2xx : mismatches).push(`${where} ${res.text.slice(0, 160)}`);
+        if (res.status === 404) {
+          const body = JSON.stringify({ ...res.body, request_id: null });
+          if (target === "missing") missingBodies.set(caller, body);
+          else if (missingBodies.has(caller) && missingBodies.get(caller) !== body) {
+            mismatches.push(`${where}: its 404 body differs from the nonexistent-id body`);
+          }
+        }
+        if (actual === "2xx" && recipe.listed) {
+          for (const id of recipe.listed(res.body)) {
+            if (!(await visibleTo(w, route, caller, id))) unexpected2xx.push(`${where}: lists row of ${id}`);
+          }
+        }
+      }
+    }
+  }
+  console.log(`authorization matrix: ${routes.length} routes × ${CALLERS.length} callers × ${TARGETS.length} targets = ${cells} cells`);
+  assertEquals(unexpected2xx, [], `unexpected 2xx:\n${unexpected2xx.join("\n")}`);
+  assertEquals(mismatches, [], `cells that did not answer as declared:\n${mismatches.join("\n")}`);
+  assert(cells >= routes.length * CALLERS.length * TARGETS.length);
+});

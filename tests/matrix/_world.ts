@@ -1,0 +1,118 @@
+/**
+ * The authorization matrix: every declared route × every kind of caller × {own row, another's
+ * row, a nonexistent id}. Expectations come from the route's declaration (permission, scope)
+ * and the caller's relation to the row; a recipe per route says how to build the request.
+ */
+import { rolePermissions, roles } from "../../db/schema.ts";
+import type { Access, DeclaredRoute } from "../../routes/_route.ts";
+import { BUILTIN_ROLES, type Permission } from "../../services/permissions.ts";
+import type { Actor, TestApp } from "../_fixtures.ts";
+import { putUnderCare } from "../_care.ts";
+
+export const CALLERS = ["anonymous", "owner", "otherPatient", "careDoctor", "otherDoctor", "admin", "custom"] as const;
+export type Caller = typeof CALLERS[number];
+export const TARGETS = ["own", "another", "missing"] as const;
+export type Target = typeof TARGETS[number];
+export const MISSING_ID = 999999;
+
+/** The custom role an admin would create: billing staff. */
+export const CUSTOM_ROLE: { name: string; permissions: Permission[] } = {
+  name: "billing",
+  permissions: ["payments:read", "payments:read:any", "payments:refund"],
+};
+
+export interface World {
+  api: TestApp;
+  actors: Record<Exclude<Caller, "anonymous">, Actor>;
+  tokens: Record<Exclude<Caller, "anonymous">, string>;
+  permissions: Record<Caller, Set<string>>;
+}
+
+export async function buildWorld(api: TestApp): Promise<World> {
+  const actors = {
+    owner: await api.makePatient(),
+    otherPatient: await api.makePatient(),
+    careDoctor: await api.makeDoctor(),
+    otherDoctor: await api.makeDoctor(),
+    admin: await api.makeAdmin(),
+    custom: await api.makeUser([]),
+  };
+  const [role] = await api.db.insert(roles).values({ roleName: CUSTOM_ROLE.name, description: "Billing staff" }).returning();
+  await api.db.insert(rolePermissions).values(CUSTOM_ROLE.permissions.map((permission) => ({ roleId: role.id, permission })));
+  await api.database.ownerQuery(`insert into user_roles (user_id, role_id) values (${actors.custom.id}, ${role.id})`);
+  await putUnderCare(api, actors.careDoctor, actors.owner);
+  const tokens = Object.fromEntries(
+    await Promise.all(Object.entries(actors).map(async ([k, a]) => [k, (await api.signIn(a)).access])),
+  ) as World["tokens"];
+  const grant = (names: string[]) => new Set(names.flatMap((n) => (BUILTIN_ROLES as Record<string, { permissions: string[] }>)[n]?.permissions ?? []));
+  const permissions: World["permissions"] = {
+    anonymous: new Set(),
+    owner: grant(["patient"]),
+    otherPatient: grant(["patient"]),
+    careDoctor: grant(["doctor"]),
+    otherDoctor: grant(["doctor"]),
+    admin: grant(["admin"]),
+    custom: new Set(CUSTOM_ROLE.permissions),
+  };
+  return { api, actors, tokens, permissions };
+}
+
+/** A target row: who owns it and which patient's record it is part of. */
+export interface TargetRow {
+  id: number | string;
+  owner?: number;
+  patient?: number;
+}
+
+export interface Cell {
+  method: string;
+  path: string;
+  body?: unknown;
+  raw?: string | Uint8Array;
+  headers?: Record<string, string>;
+  /** A token to use instead of the caller's usual one (e.g. a fresh session to sign out). */
+  token?: string;
+}
+
+export type Outcome = "2xx" | 401 | 403 | 404 | "refused";
+
+export interface Recipe {
+  /** Builds the request; may create rows it needs (each cell gets fresh rows where it mutates). */
+  request(w: World, target: Target, caller: Caller): Promise<{ cell: Cell; row?: TargetRow }>;
+  /** Overrides the generic expectation (business rules beyond permission and scope). */
+  expect?(w: World, caller: Caller, target: Target, row: TargetRow | undefined): Outcome | Outcome[] | undefined;
+  /** For lists: the patient (or owner) ids the returned rows belong to, to check the filtering. */
+  listed?(body: Record<string, unknown>): number[];
+}
+
+export function idOf(w: World, caller: Caller): number | undefined {
+  return caller === "anonymous" ? undefined : w.actors[caller].id;
+}
+
+export async function underCare(w: World, doctorId: number | undefined, patientId: number | undefined): Promise<boolean> {
+  if (doctorId === undefined || patientId === undefined) return false;
+  return doctorId === w.actors.careDoctor.id && patientId === w.actors.owner.id;
+}
+
+/** What the declaration says this caller should get on this row. */
+export async function expected(w: World, route: DeclaredRoute, caller: Caller, target: Target, row?: TargetRow): Promise<Outcome> {
+  const access: Access = route.access;
+  if (access.kind === "public") return "2xx";
+  if (caller === "anonymous") return 401;
+  const perms = w.permissions[caller];
+  const me = idOf(w, caller)!;
+  if (access.kind === "permission") {
+    const any = access.any !== undefined && perms.has(access.any);
+    if (!perms.has(access.permission) && !any) return 403;
+    if (!row) return "2xx"; // lists and creates: scope is checked on the rows returned or written
+    if (target === "missing") return 404;
+    if (any || access.scope === "all") return "2xx";
+    if (access.scope === "self") return row.owner === me ? "2xx" : 404;
+    const visible = row.patient === me || await underCare(w, me, row.patient);
+    return visible ? "2xx" : 404;
+  }
+  // signed-in: the caller's own rows only (unless the recipe says otherwise)
+  if (!row) return "2xx";
+  if (target === "missing") return 404;
+  return row.owner === me ? "2xx" : 404;
+}
