@@ -23,7 +23,11 @@ const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => "bytea",
 });
 
-const utc = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+/**
+ * UTC instants at millisecond precision: what a JS Date holds, so a value read back compares
+ * equal to the stored one (keyset cursors depend on it).
+ */
+const utc = (name: string) => timestamp(name, { withTimezone: true, mode: "date", precision: 3 });
 const createdAt = () => utc("created_at").notNull().defaultNow();
 const updatedAt = () => utc("updated_at").notNull().defaultNow();
 const userRef = (name: string) => integer(name).notNull().references(() => users.id, { onDelete: "restrict" });
@@ -135,7 +139,7 @@ export const doctorProfiles = pgTable("doctor_profiles", {
   timeZone: varchar("time_zone", { length: 64 }).notNull().default("UTC"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-}, (t) => [index("doctor_profiles_specialization_idx").on(t.specialization)]);
+}, (t) => [index("doctor_profiles_specialization_idx").on(sql`lower(${t.specialization})`)]);
 
 export const APPOINTMENT_STATUSES = ["scheduled", "cancelled", "completed", "rescheduled", "no_show"] as const;
 
@@ -351,7 +355,8 @@ export const auditLogs = pgTable("audit_logs", {
   userAgent: varchar("user_agent", { length: 500 }),
   requestId: varchar("request_id", { length: 100 }),
   outcome: varchar({ length: 16 }).notNull(),
-  eventTimestamp: utc("event_timestamp").notNull().defaultNow(),
+  // Microseconds, as hashed into the chain since migration 0003 (db/audit_logs.ts pages on the exact text).
+  eventTimestamp: timestamp("event_timestamp", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   details: jsonb().notNull().default({}),
   /** Hash chain, set by a trigger: position, the previous row's hash, and this row's hash. */
   chainSeq: bigint("chain_seq", { mode: "number" }),
