@@ -1,7 +1,8 @@
 import { and, eq, or, type SQL, sql } from "drizzle-orm";
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
 import type { RowScope } from "../app_env.ts";
-import { appointments } from "./schema.ts";
+import type { Database } from "./client.ts";
+import { appointments, users } from "./schema.ts";
 
 /**
  * The ownership predicate for health data, added to every list, read, update, delete and
@@ -38,4 +39,11 @@ const care = alias(appointments, "care");
 /** Combines a route's own filters with the scope predicate; `and` drops undefined parts. */
 export function scoped(scopePredicate: SQL | undefined, ...filters: (SQL | undefined)[]): SQL | undefined {
   return and(scopePredicate, ...filters);
+}
+
+/** True when the doctor shares a live appointment with this patient. */
+export async function isUnderCare(db: Database, doctorId: number, patientId: number): Promise<boolean> {
+  const [row] = await db.select({ id: users.id }).from(users)
+    .where(and(eq(users.id, patientId), underCareOf(doctorId, users.id)));
+  return row !== undefined;
 }

@@ -24,9 +24,9 @@ export function requirePermission(
         action: "access_denied",
         outcome: "denied",
         targetTable: audit?.table ?? null,
-        targetId: c.req.param("id") ?? null,
+        targetId: c.req.param("id")?.slice(0, 100) ?? null,
         details: { method: c.req.method, route: c.req.routePath, permission: access.permission },
-      });
+      }, c.get("deps").clock());
       throw new ProblemError(403, "forbidden", "You do not have permission to do this");
     }
     const scope: RowScope = holdsAny || access.scope === "all"

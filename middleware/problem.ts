@@ -126,6 +126,10 @@ function fromDatabaseError(err: unknown): ProblemError | null {
       return new ProblemError(409, "conflict", "This conflicts with an existing record");
     case "23503":
       return new ProblemError(422, "invalid-reference", "A referenced record does not exist");
+    case "22021": // a NUL or an invalid byte in text
+    case "22P05": // untranslatable character (e.g. a lone surrogate in JSON)
+    case "22P02": // invalid text representation
+      return new ProblemError(422, "invalid-text", "A value contains characters that cannot be stored");
     case "23514":
     case "22001":
     case "22003":

@@ -73,7 +73,7 @@ function describeAccess(access: Access): string {
     case "public":
       return `**Access:** public (${access.reason}).`;
     case "signed-in":
-      return "**Access:** any signed-in user, on their own account.";
+      return "**Access:** any signed-in user; rows beyond their own only where the summary says so.";
     case "permission": {
       const rows = {
         patient: "their own records, or those of patients under their care",

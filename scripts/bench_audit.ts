@@ -76,8 +76,16 @@ for (let i = 0; i < rounds; i++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`driver: ${handle.driver}; wrk -t2 -c32 -d${seconds}s, ${rounds} alternating rounds`);
-console.log(`GET /patients/{id}/ with the audit write:    ${audited.map((r) => r.toFixed(0)).join(" / ")} req/s (median ${median(audited).toFixed(0)})`);
-console.log(`same read without the audit write:          ${plain.map((r) => r.toFixed(0)).join(" / ")} req/s (median ${median(plain).toFixed(0)})`);
+console.log(
+  `GET /patients/{id}/ with the audit write:    ${audited.map((r) => r.toFixed(0)).join(" / ")} req/s (median ${
+    median(audited).toFixed(0)
+  })`,
+);
+console.log(
+  `same read without the audit write:          ${plain.map((r) => r.toFixed(0)).join(" / ")} req/s (median ${
+    median(plain).toFixed(0)
+  })`,
+);
 console.log(`ratio audited / unaudited: ${(median(audited) / median(plain)).toFixed(2)}`);
 await server.shutdown();
 await handle.close();

@@ -23,6 +23,7 @@ export const PERMISSIONS = {
   "prescriptions:write": "Write prescriptions for patients under care",
   "prescriptions:refill": "Request a refill of the caller's own prescription",
   "prescriptions:read:any": "Read every prescription",
+  "prescriptions:write:any": "Change and delete any prescription",
   "labresults:read": "Read lab results in scope",
   "labresults:write": "Create lab results for patients under care",
   "labresults:read:any": "Read every lab result",

@@ -44,7 +44,7 @@ Deno.test("every route the app serves is declared with an access rule, and only 
   }
 });
 
-Deno.test("route modules never import the database client, the schema or drizzle", async () => {
+Deno.test("route modules never import the database client, the schema or drizzle, nor build queries", async () => {
   const offenders: string[] = [];
   for await (const entry of Deno.readDir(new URL("../routes/", import.meta.url))) {
     if (!entry.name.endsWith(".ts")) continue;
@@ -54,7 +54,7 @@ Deno.test("route modules never import the database client, the schema or drizzle
         /from "drizzle-orm/,
         /from "\.\.\/db\/client\.ts"/,
         /from "\.\.\/db\/schema\.ts"/,
-        /\.get\("deps"\)\.db\b/,
+        /\b(db|tx)\.(select|insert|update|delete|execute|transaction)\(/,
       ]
     ) {
       if (forbidden.test(text)) offenders.push(`${entry.name}: ${forbidden.source}`);
