@@ -4,8 +4,8 @@ import { appTest } from "./_fixtures.ts";
 import { coreRecipes } from "./matrix/core.ts";
 import {
   buildWorld,
-  CALLERS,
   type Caller,
+  CALLERS,
   expected,
   idOf,
   type Outcome,
@@ -30,7 +30,7 @@ async function visibleTo(w: World, route: DeclaredRoute, caller: Caller, id: num
   if (route.access.kind !== "permission") return id === me;
   if (route.access.any && w.permissions[caller].has(route.access.any)) return true;
   if (route.access.scope === "all") return true;
-  return id === me || (route.access.scope === "patient" && await underCare(w, me, id));
+  return id === me || (route.access.scope === "patient" && underCare(w, me, id));
 }
 
 appTest("authorization matrix: every route × caller × target answers as declared", async (_t, api) => {
@@ -50,7 +50,12 @@ appTest("authorization matrix: every route × caller × target answers as declar
       for (const caller of CALLERS) {
         const { cell, row } = await recipe.request(w, target, caller);
         const token = caller === "anonymous" ? undefined : cell.token ?? w.tokens[caller];
-        const res = await api.request(cell.method, cell.path, { body: cell.body, raw: cell.raw, headers: cell.headers, token });
+        const res = await api.request(cell.method, cell.path, {
+          body: cell.body,
+          raw: cell.raw,
+          headers: cell.headers,
+          token,
+        });
         cells++;
         const actual = classify(res.status);
         const wanted = recipe.expect?.(w, caller, target, row) ?? await expected(w, route, caller, target, row);
@@ -72,7 +77,9 @@ appTest("authorization matrix: every route × caller × target answers as declar
       }
     }
   }
-  console.log(`authorization matrix: ${routes.length} routes × ${CALLERS.length} callers × ${TARGETS.length} targets = ${cells} cells`);
+  console.log(
+    `authorization matrix: ${routes.length} routes × ${CALLERS.length} callers × ${TARGETS.length} targets = ${cells} cells`,
+  );
   assertEquals(unexpected2xx, [], `unexpected 2xx:\n${unexpected2xx.join("\n")}`);
   assertEquals(mismatches, [], `cells that did not answer as declared:\n${mismatches.join("\n")}`);
   assert(cells >= routes.length * CALLERS.length * TARGETS.length);

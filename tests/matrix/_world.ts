@@ -37,14 +37,18 @@ export async function buildWorld(api: TestApp): Promise<World> {
     admin: await api.makeAdmin(),
     custom: await api.makeUser([]),
   };
-  const [role] = await api.db.insert(roles).values({ roleName: CUSTOM_ROLE.name, description: "Billing staff" }).returning();
-  await api.db.insert(rolePermissions).values(CUSTOM_ROLE.permissions.map((permission) => ({ roleId: role.id, permission })));
+  const [role] = await api.db.insert(roles).values({ roleName: CUSTOM_ROLE.name, description: "Billing staff" })
+    .returning();
+  await api.db.insert(rolePermissions).values(
+    CUSTOM_ROLE.permissions.map((permission) => ({ roleId: role.id, permission })),
+  );
   await api.database.ownerQuery(`insert into user_roles (user_id, role_id) values (${actors.custom.id}, ${role.id})`);
   await putUnderCare(api, actors.careDoctor, actors.owner);
   const tokens = Object.fromEntries(
     await Promise.all(Object.entries(actors).map(async ([k, a]) => [k, (await api.signIn(a)).access])),
   ) as World["tokens"];
-  const grant = (names: string[]) => new Set(names.flatMap((n) => (BUILTIN_ROLES as Record<string, { permissions: string[] }>)[n]?.permissions ?? []));
+  const grant = (names: string[]) =>
+    new Set(names.flatMap((n) => (BUILTIN_ROLES as Record<string, { permissions: string[] }>)[n]?.permissions ?? []));
   const permissions: World["permissions"] = {
     anonymous: new Set(),
     owner: grant(["patient"]),
@@ -89,13 +93,19 @@ export function idOf(w: World, caller: Caller): number | undefined {
   return caller === "anonymous" ? undefined : w.actors[caller].id;
 }
 
-export async function underCare(w: World, doctorId: number | undefined, patientId: number | undefined): Promise<boolean> {
+export function underCare(w: World, doctorId: number | undefined, patientId: number | undefined): boolean {
   if (doctorId === undefined || patientId === undefined) return false;
   return doctorId === w.actors.careDoctor.id && patientId === w.actors.owner.id;
 }
 
 /** What the declaration says this caller should get on this row. */
-export async function expected(w: World, route: DeclaredRoute, caller: Caller, target: Target, row?: TargetRow): Promise<Outcome> {
+export async function expected(
+  w: World,
+  route: DeclaredRoute,
+  caller: Caller,
+  target: Target,
+  row?: TargetRow,
+): Promise<Outcome> {
   const access: Access = route.access;
   if (access.kind === "public") return "2xx";
   if (caller === "anonymous") return 401;
@@ -108,7 +118,7 @@ export async function expected(w: World, route: DeclaredRoute, caller: Caller, t
     if (target === "missing") return 404;
     if (any || access.scope === "all") return "2xx";
     if (access.scope === "self") return row.owner === me ? "2xx" : 404;
-    const visible = row.patient === me || await underCare(w, me, row.patient);
+    const visible = row.patient === me || underCare(w, me, row.patient);
     return visible ? "2xx" : 404;
   }
   // signed-in: the caller's own rows only (unless the recipe says otherwise)

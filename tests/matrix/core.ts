@@ -18,26 +18,44 @@ export const coreRecipes: Record<string, Recipe> = {
     },
   },
   "GET /patients": {
-    request: (w, target) => Promise.resolve({ cell: { method: "GET", path: `/patients/?page_size=200&x=${patientOf(w, target)}` } }),
+    request: (w, target) =>
+      Promise.resolve({ cell: { method: "GET", path: `/patients/?page_size=200&x=${patientOf(w, target)}` } }),
     listed: (body) => (body.results as { id: number }[]).map((r) => r.id),
   },
   "GET /patients/{id}": {
     request: (w, target) => {
       const id = patientOf(w, target);
-      return Promise.resolve({ cell: { method: "GET", path: `/patients/${id}/` }, row: { id, owner: id, patient: id } });
+      return Promise.resolve({
+        cell: { method: "GET", path: `/patients/${id}/` },
+        row: { id, owner: id, patient: id },
+      });
     },
   },
   "PATCH /patients/{id}": {
     request: (w, target) => {
       const id = patientOf(w, target);
-      return Promise.resolve({ cell: { method: "PATCH", path: `/patients/${id}/`, body: { address: "matrix" } }, row: { id, owner: id, patient: id } });
+      return Promise.resolve({
+        cell: { method: "PATCH", path: `/patients/${id}/`, body: { address: "matrix" } },
+        row: { id, owner: id, patient: id },
+      });
     },
   },
   "PUT /patients/{id}": {
     request: (w, target) => {
       const id = patientOf(w, target);
-      const body = { first_name: "M", last_name: "X", date_of_birth: null, phone: null, address: null, emergency_contact: null, medical_history: null };
-      return Promise.resolve({ cell: { method: "PUT", path: `/patients/${id}/`, body }, row: { id, owner: id, patient: id } });
+      const body = {
+        first_name: "M",
+        last_name: "X",
+        date_of_birth: null,
+        phone: null,
+        address: null,
+        emergency_contact: null,
+        medical_history: null,
+      };
+      return Promise.resolve({
+        cell: { method: "PUT", path: `/patients/${id}/`, body },
+        row: { id, owner: id, patient: id },
+      });
     },
   },
   "POST /patients": {
