@@ -171,6 +171,12 @@ const refused = (method: "put" | "patch" | "delete", operationId: string) =>
     responses: appendOnly,
   });
 
+const refusedRoutes = [
+  refused("put", "auditlogs_update"),
+  refused("patch", "auditlogs_partial_update"),
+  refused("delete", "auditlogs_delete"),
+];
+
 export function auditLogRoutes() {
   const app = newRouter();
 
@@ -247,9 +253,7 @@ export function auditLogRoutes() {
         headers: { Allow: "GET" },
       });
     });
-  app.openapi(refused("put", "auditlogs_update"), appendOnlyHandler);
-  app.openapi(refused("patch", "auditlogs_partial_update"), appendOnlyHandler);
-  app.openapi(refused("delete", "auditlogs_delete"), appendOnlyHandler);
+  for (const route of refusedRoutes) app.openapi(route, appendOnlyHandler);
 
   return app;
 }

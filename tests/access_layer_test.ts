@@ -25,6 +25,7 @@ Deno.test("every route the app serves is declared with an access rule, and only 
   const api = await makeTestApp();
   try {
     const declared = new Map(declaredRoutes.map((r) => [key(r.method, r.path), r]));
+    assertEquals(declared.size, declaredRoutes.length, "a route is declared twice (declare routes at module level)");
     const served = api.app.routes.filter((r) => r.method !== "ALL" && !r.path.includes("*"));
     const undeclared = served.map((r) => key(r.method, r.path)).filter((k) => !declared.has(k));
     assertEquals(undeclared, [], "routes served without a declaration");

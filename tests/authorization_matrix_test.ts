@@ -2,6 +2,7 @@ import { assert, assertEquals } from "@std/assert";
 import { type DeclaredRoute, declaredRoutes } from "../routes/_route.ts";
 import { appTest } from "./_fixtures.ts";
 import { coreRecipes } from "./matrix/core.ts";
+import { resourceRecipes } from "./matrix/resources.ts";
 import {
   buildWorld,
   type Caller,
@@ -15,7 +16,7 @@ import {
   type World,
 } from "./matrix/_world.ts";
 
-const RECIPES: Record<string, Recipe> = { ...coreRecipes };
+const RECIPES: Record<string, Recipe> = { ...coreRecipes, ...resourceRecipes };
 
 const key = (r: DeclaredRoute) => `${r.method.toUpperCase()} ${r.path}`;
 
@@ -71,7 +72,8 @@ appTest("authorization matrix: every route × caller × target answers as declar
         }
         if (actual === "2xx" && recipe.listed) {
           for (const id of recipe.listed(res.body)) {
-            if (!(await visibleTo(w, route, caller, id))) unexpected2xx.push(`${where}: lists row of ${id}`);
+            const visible = recipe.visible ? recipe.visible(w, caller, id) : await visibleTo(w, route, caller, id);
+            if (!visible) unexpected2xx.push(`${where}: lists row of ${id}`);
           }
         }
       }

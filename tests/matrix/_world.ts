@@ -23,6 +23,9 @@ export const CUSTOM_ROLE: { name: string; permissions: Permission[] } = {
 
 export interface World {
   api: TestApp;
+  /** Not a caller: the doctor who has the other patient under care. */
+  thirdDoctor: Actor;
+  cache: Map<string, TargetRow>;
   actors: Record<Exclude<Caller, "anonymous">, Actor>;
   tokens: Record<Exclude<Caller, "anonymous">, string>;
   permissions: Record<Caller, Set<string>>;
@@ -44,6 +47,8 @@ export async function buildWorld(api: TestApp): Promise<World> {
   );
   await api.database.ownerQuery(`insert into user_roles (user_id, role_id) values (${actors.custom.id}, ${role.id})`);
   await putUnderCare(api, actors.careDoctor, actors.owner);
+  const thirdDoctor = await api.makeDoctor();
+  await putUnderCare(api, thirdDoctor, actors.otherPatient);
   const tokens = Object.fromEntries(
     await Promise.all(Object.entries(actors).map(async ([k, a]) => [k, (await api.signIn(a)).access])),
   ) as World["tokens"];
@@ -58,7 +63,7 @@ export async function buildWorld(api: TestApp): Promise<World> {
     admin: grant(["admin"]),
     custom: new Set(CUSTOM_ROLE.permissions),
   };
-  return { api, actors, tokens, permissions };
+  return { api, thirdDoctor, cache: new Map(), actors, tokens, permissions };
 }
 
 /** A target row: who owns it and which patient's record it is part of. */
@@ -87,6 +92,8 @@ export interface Recipe {
   expect?(w: World, caller: Caller, target: Target, row: TargetRow | undefined): Outcome | Outcome[] | undefined;
   /** For lists: the patient (or owner) ids the returned rows belong to, to check the filtering. */
   listed?(body: Record<string, unknown>): number[];
+  /** For lists whose visibility is not the declaration's (e.g. users): may this caller see rows of this id? */
+  visible?(w: World, caller: Caller, id: number): boolean;
 }
 
 export function idOf(w: World, caller: Caller): number | undefined {
