@@ -1,5 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { type DeclaredRoute, declaredRoutes } from "../routes/_route.ts";
+import { eq } from "drizzle-orm";
+import { auditLogs } from "../db/schema.ts";
 import { appTest } from "./_fixtures.ts";
 import { coreRecipes } from "./matrix/core.ts";
 import { resourceRecipes } from "./matrix/resources.ts";
@@ -34,6 +36,28 @@ async function visibleTo(w: World, route: DeclaredRoute, caller: Caller, id: num
   return id === me || (route.access.scope === "patient" && underCare(w, me, id));
 }
 
+/**
+ * Every request to a route that touches health data leaves its record: success for a 2xx, a
+ * denial for a 404 (out of scope or missing) and `access_denied` for a 403 on any route.
+ */
+async function auditProblem(w: World, route: DeclaredRoute, status: number, requestId: string): Promise<string | null> {
+  const rows = await w.api.db.select().from(auditLogs).where(eq(auditLogs.requestId, requestId));
+  const has = (action: string, outcome: string, table?: string) =>
+    rows.some((r) => r.action === action && r.outcome === outcome && (!table || r.targetTable === table));
+  const deniedByRule = route.audit && has(route.audit.action, "denied", route.audit.table);
+  if (status === 403) return has("access_denied", "denied") || deniedByRule ? null : "no access_denied record";
+  if (!route.audit || status === 401) return null;
+  // An appended audit event is its own record (it names the caller, address and request id).
+  if (route.audit.table === "audit_logs" && route.method === "post") return rows.length === 1 ? null : "not appended";
+  if (status < 300) {
+    return has(route.audit.action, "success", route.audit.table) ? null : `no ${route.audit.action} success record`;
+  }
+  if (status === 404) {
+    return has(route.audit.action, "denied", route.audit.table) ? null : `no ${route.audit.action} denied record`;
+  }
+  return null;
+}
+
 appTest("authorization matrix: every route × caller × target answers as declared", async (_t, api) => {
   const w = await buildWorld(api);
   const only = Deno.env.get("MATRIX_ONLY");
@@ -42,6 +66,7 @@ appTest("authorization matrix: every route × caller × target answers as declar
   assertEquals(withoutRecipe, [], `routes without a matrix recipe: ${withoutRecipe.join(", ")}`);
   const mismatches: string[] = [];
   const unexpected2xx: string[] = [];
+  const missingAudit: string[] = [];
   let cells = 0;
   for (const route of routes) {
     const recipe = RECIPES[key(route)];
@@ -70,6 +95,10 @@ appTest("authorization matrix: every route × caller × target answers as declar
             mismatches.push(`${where}: its 404 body differs from the nonexistent-id body`);
           }
         }
+        if (route.audit || actual === 403) {
+          const problem = await auditProblem(w, route, res.status, res.headers.get("x-request-id")!);
+          if (problem) missingAudit.push(`${where}: ${problem}`);
+        }
         if (actual === "2xx" && recipe.listed) {
           for (const id of recipe.listed(res.body)) {
             const visible = recipe.visible ? recipe.visible(w, caller, id) : await visibleTo(w, route, caller, id);
@@ -84,5 +113,6 @@ appTest("authorization matrix: every route × caller × target answers as declar
   );
   assertEquals(unexpected2xx, [], `unexpected 2xx:\n${unexpected2xx.join("\n")}`);
   assertEquals(mismatches, [], `cells that did not answer as declared:\n${mismatches.join("\n")}`);
+  assertEquals(missingAudit, [], `requests without their audit record:\n${missingAudit.join("\n")}`);
   assert(cells >= routes.length * CALLERS.length * TARGETS.length);
 });
