@@ -28,7 +28,7 @@ function classify(status: number): Outcome {
   return "refused";
 }
 
-async function visibleTo(w: World, route: DeclaredRoute, caller: Caller, id: number): Promise<boolean> {
+function visibleTo(w: World, route: DeclaredRoute, caller: Caller, id: number): boolean {
   const me = idOf(w, caller)!;
   if (route.access.kind !== "permission") return id === me;
   if (route.access.any && w.permissions[caller].has(route.access.any)) return true;
@@ -84,7 +84,7 @@ appTest("authorization matrix: every route × caller × target answers as declar
         });
         cells++;
         const actual = classify(res.status);
-        const wanted = recipe.expect?.(w, caller, target, row) ?? await expected(w, route, caller, target, row);
+        const wanted = recipe.expect?.(w, caller, target, row) ?? expected(w, route, caller, target, row);
         const ok = Array.isArray(wanted) ? wanted.includes(actual) : wanted === actual;
         const where = `${key(route)} as ${caller} on ${target}: ${res.status} (expected ${wanted})`;
         if (!ok) (actual === "2xx" ? unexpected2xx : mismatches).push(`${where} ${res.text.slice(0, 160)}`);
@@ -101,7 +101,7 @@ appTest("authorization matrix: every route × caller × target answers as declar
         }
         if (actual === "2xx" && recipe.listed) {
           for (const id of recipe.listed(res.body)) {
-            const visible = recipe.visible ? recipe.visible(w, caller, id) : await visibleTo(w, route, caller, id);
+            const visible = recipe.visible ? recipe.visible(w, caller, id) : visibleTo(w, route, caller, id);
             if (!visible) unexpected2xx.push(`${where}: lists row of ${id}`);
           }
         }

@@ -106,13 +106,13 @@ export function underCare(w: World, doctorId: number | undefined, patientId: num
 }
 
 /** What the declaration says this caller should get on this row. */
-export async function expected(
+export function expected(
   w: World,
   route: DeclaredRoute,
   caller: Caller,
   target: Target,
   row?: TargetRow,
-): Promise<Outcome> {
+): Outcome {
   const access: Access = route.access;
   if (access.kind === "public") return "2xx";
   if (caller === "anonymous") return 401;
