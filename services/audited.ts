@@ -15,6 +15,8 @@ export interface Touched<T> {
 
 class AuditUnavailable extends Error {}
 
+const READ_ACTIONS: ReadonlySet<AuditAction> = new Set(["read", "list", "download", "export"]);
+
 /**
  * Runs the work of a request that reads or writes health data in one transaction with its
  * audit record: a write and its record commit together or not at all, and when the record of a
@@ -33,8 +35,14 @@ export async function audited<T>(
   const { db } = c.get("deps");
   const record = (tx: Pick<Database, "insert">, outcome: AuditOutcome, touched: Omit<Touched<unknown>, "result">) =>
     auditEvent(c, tx, { action, table, outcome, details: override.details, ...touched });
+  // A write and its record share one transaction. A read needs none: its record is written after
+  // it, and if that fails nothing is returned; skipping BEGIN/COMMIT also keeps the hash chain's
+  // lock (held until the record's transaction ends) to the one INSERT statement.
+  const run = READ_ACTIONS.has(action)
+    ? <R>(fn: (tx: Database) => Promise<R>) => fn(db)
+    : <R>(fn: (tx: Database) => Promise<R>) => db.transaction((tx) => fn(tx as unknown as Database));
   try {
-    return await db.transaction(async (tx) => {
+    return await run(async (tx) => {
       const touched = await work(tx);
       try {
         await record(tx, "success", touched);
