@@ -2,7 +2,7 @@ import { and, arrayContains, eq, getTableColumns, gte, lt, type SQL, sql } from 
 import { type AnyPgColumn, customType, pgTable } from "drizzle-orm/pg-core";
 import type { RowScope } from "../app_env.ts";
 import { ProblemError } from "../middleware/problem.ts";
-import type { AuditAction, AuditEvent, AuditOutcome, RequestOrigin } from "../services/audit.ts";
+import type { AuditAction, AuditOutcome } from "../services/audit.ts";
 import type { Database } from "./client.ts";
 import { selfScope } from "./scoped.ts";
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES, auditLogs, doctorProfiles, patientProfiles, users } from "./schema.ts";
@@ -88,35 +88,6 @@ export async function findAuditLog(
   id: number,
 ): Promise<AuditLogRow | undefined> {
   const [row] = await db.select().from(auditLogs).where(and(eq(auditLogs.id, id), selfScope(scope, auditLogs.userId)));
-  return row;
-}
-
-/**
- * Appends an event and returns the stored row (chain position and hash set by the trigger).
- * Like `recordAudit`, which returns nothing.
- */
-export async function appendAuditLog(
-  db: Database,
-  origin: RequestOrigin,
-  event: AuditEvent,
-  at: Date,
-): Promise<AuditLogRow> {
-  const patientIds = event.patientIds ?? (event.patientId ? [event.patientId] : []);
-  const [row] = await db.insert(auditLogs).values({
-    userId: event.userId ?? null,
-    role: event.role ?? null,
-    action: event.action,
-    outcome: event.outcome,
-    targetTable: event.targetTable ?? null,
-    targetId: event.targetId == null ? null : String(event.targetId),
-    patientId: event.patientId ?? null,
-    patientIds,
-    ipAddress: origin.ipAddress,
-    userAgent: origin.userAgent?.slice(0, 500) ?? null,
-    requestId: origin.requestId,
-    details: event.details ?? {},
-    eventTimestamp: at,
-  }).returning();
   return row;
 }
 

@@ -3,7 +3,6 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app_env.ts";
 import { publicUrl } from "../config.ts";
 import {
-  appendAuditLog,
   AUDIT_ACTIONS,
   AUDIT_LOG_ID,
   AUDIT_LOG_ORDERINGS,
@@ -17,6 +16,7 @@ import {
 import { principalOf } from "../middleware/authenticate.ts";
 import { notFound, ProblemError } from "../middleware/problem.ts";
 import { originOf } from "../middleware/request_context.ts";
+import { recordAudit } from "../services/audit.ts";
 import { audited } from "../services/audited.ts";
 import { verifyAuditChain } from "../services/audit_verify.ts";
 import { keyset, orderingQuery, pageQuery, publicRequestUrl } from "../services/pagination.ts";
@@ -232,7 +232,7 @@ export function auditLogRoutes() {
       });
     }
     const principal = principalOf(c);
-    const row = await appendAuditLog(db, originOf(c), {
+    const row = await recordAudit(db, originOf(c), {
       userId: principal.userId,
       role: principal.roles.join(","),
       action: body.action,

@@ -6,6 +6,8 @@ import { notFound } from "../middleware/problem.ts";
 import { audited } from "../services/audited.ts";
 import { keyset, pageQuery, publicRequestUrl } from "../services/pagination.ts";
 import { getUser, profileOf, rolesAndPermissions } from "../services/users.ts";
+import { doctorView } from "./doctors.ts";
+import { patientView } from "./patients.ts";
 import { declareRoute, jsonResponse, newRouter, problems } from "./_route.ts";
 import { pageOf } from "./_schemas.ts";
 import { Me } from "./auth_schemas.ts";
@@ -55,7 +57,12 @@ export function meRoutes() {
     const user = await getUser(db, userId);
     if (!user) throw notFound();
     const { roles, permissions } = await rolesAndPermissions(db, userId);
-    const profile = await profileOf(db, userId);
+    const found = await profileOf(db, userId);
+    const profile = !found
+      ? null
+      : found.kind === "patient"
+      ? { kind: "patient", ...patientView(found.row) }
+      : { kind: "doctor", ...doctorView(found.row) };
     return c.json({
       id: user.id,
       username: user.username,

@@ -26,9 +26,17 @@ export interface AuditEvent {
 
 type Executor = Pick<Database, "insert">;
 
-/** Appends one audit record; pass the transaction of the change so both commit or neither does. */
-export async function recordAudit(db: Executor, origin: RequestOrigin, event: AuditEvent, at?: Date): Promise<void> {
-  await db.insert(auditLogs).values({
+/**
+ * Appends one audit record and returns it (chain position and hash set by the trigger); pass the
+ * transaction of the change so both commit or neither does.
+ */
+export async function recordAudit(
+  db: Executor,
+  origin: RequestOrigin,
+  event: AuditEvent,
+  at?: Date,
+): Promise<typeof auditLogs.$inferSelect> {
+  const [row] = await db.insert(auditLogs).values({
     userId: event.userId ?? null,
     role: event.role ?? null,
     action: event.action,
@@ -42,5 +50,6 @@ export async function recordAudit(db: Executor, origin: RequestOrigin, event: Au
     requestId: origin.requestId,
     details: event.details ?? {},
     ...(at ? { eventTimestamp: at } : {}),
-  });
+  }).returning();
+  return row;
 }

@@ -91,11 +91,12 @@ export async function rolesAndPermissions(
   };
 }
 
+/** The user's patient or doctor profile row, if they have one. */
 export async function profileOf(db: Database, userId: number) {
   const [patient] = await db.select().from(patientProfiles).where(eq(patientProfiles.userId, userId));
-  if (patient) return { kind: "patient" as const, ...patientView(patient) };
+  if (patient) return { kind: "patient" as const, row: patient };
   const [doctor] = await db.select().from(doctorProfiles).where(eq(doctorProfiles.userId, userId));
-  if (doctor) return { kind: "doctor" as const, ...doctorView(doctor) };
+  if (doctor) return { kind: "doctor" as const, row: doctor };
   return null;
 }
 
@@ -111,31 +112,6 @@ export function userView(user: UserRow, roleNames: string[]) {
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
     last_login: user.lastLogin?.toISOString() ?? null,
-  };
-}
-
-export function patientView(p: typeof patientProfiles.$inferSelect) {
-  return {
-    user: p.userId,
-    first_name: p.firstName,
-    last_name: p.lastName,
-    date_of_birth: p.dateOfBirth,
-    phone: p.phone,
-    address: p.address,
-    emergency_contact: p.emergencyContact,
-    medical_history: p.medicalHistory,
-  };
-}
-
-export function doctorView(d: typeof doctorProfiles.$inferSelect) {
-  return {
-    user: d.userId,
-    first_name: d.firstName,
-    last_name: d.lastName,
-    specialization: d.specialization,
-    bio: d.bio,
-    working_hours: d.workingHours,
-    time_zone: d.timeZone,
   };
 }
 

@@ -1,7 +1,6 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { count, desc, eq, sql } from "drizzle-orm";
 import { base64url } from "jose";
-import { appendAuditLog } from "../db/audit_logs.ts";
 import { openDatabase } from "../db/client.ts";
 import { auditLogs } from "../db/schema.ts";
 import { checkAuditTrail } from "../scripts/audit_verify.ts";
@@ -14,7 +13,7 @@ const ORIGIN = { ipAddress: "198.51.100.7", userAgent: "curl/8.5", requestId: "r
 const PROBLEM = "application/problem+json";
 
 function seed(api: TestApp, event: AuditEvent, at: Date) {
-  return appendAuditLog(api.db, ORIGIN, event, at);
+  return recordAudit(api.db, ORIGIN, event, at);
 }
 
 async function countRows(api: TestApp): Promise<number> {
