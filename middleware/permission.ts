@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, RowScope } from "../app_env.ts";
 import type { Access, AuditSpec } from "../routes/_route.ts";
+import type { Permission } from "../services/permissions.ts";
 import { recordAudit } from "../services/audit.ts";
 import { principalOf } from "./authenticate.ts";
 import { ProblemError } from "./problem.ts";
@@ -17,7 +18,7 @@ export function requirePermission(
   return async function requirePermissionMiddleware(c, next) {
     const principal = principalOf(c);
     const holdsAny = access.any !== undefined && principal.permissions.has(access.any);
-    if (!principal.permissions.has(access.permission) && !holdsAny) {
+    if (!requiredPermissions(access).some((p) => principal.permissions.has(p)) && !holdsAny) {
       await recordAudit(c.get("deps").db, originOf(c), {
         userId: principal.userId,
         role: principal.roles.join(","),
@@ -35,4 +36,9 @@ export function requirePermission(
     c.set("scope", scope);
     await next();
   };
+}
+
+/** The permissions of which the caller must hold at least one. */
+export function requiredPermissions(access: Extract<Access, { kind: "permission" }>): Permission[] {
+  return Array.isArray(access.permission) ? access.permission : [access.permission];
 }

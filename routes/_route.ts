@@ -4,7 +4,7 @@ import type { AppEnv } from "../app_env.ts";
 import { authenticate } from "../middleware/authenticate.ts";
 import { limitBody } from "../middleware/limits.ts";
 import { validationHook } from "../middleware/problem.ts";
-import { requirePermission } from "../middleware/permission.ts";
+import { requiredPermissions, requirePermission } from "../middleware/permission.ts";
 import type { AuditAction } from "../services/audit.ts";
 import type { Permission } from "../services/permissions.ts";
 
@@ -19,7 +19,7 @@ import type { Permission } from "../services/permissions.ts";
 export type Access =
   | { kind: "public"; reason: string }
   | { kind: "signed-in" }
-  | { kind: "permission"; permission: Permission; scope: "patient" | "self" | "all"; any?: Permission };
+  | { kind: "permission"; permission: Permission | Permission[]; scope: "patient" | "self" | "all"; any?: Permission };
 
 /** What a route records in the audit trail: the action and the table it reads or writes. */
 export interface AuditSpec {
@@ -81,7 +81,8 @@ function describeAccess(access: Access): string {
         all: "every row",
       }[access.scope];
       const any = access.any ? `; with \`${access.any}\`, every row` : "";
-      return `**Access:** permission \`${access.permission}\`; the caller reaches ${rows}${any}.`;
+      const codes = requiredPermissions(access).map((p) => `\`${p}\``).join(" or ");
+      return `**Access:** permission ${codes}; the caller reaches ${rows}${any}.`;
     }
   }
 }

@@ -149,7 +149,12 @@ const patch = declareRoute({
     '`{"deny_refill": true, "denial_reason": "…"}` (409 when no refill is pending) or edits of ' +
     "`dosage`, `frequency`, `instructions`, `status`. Anyone else who can read the prescription gets 403. " +
     "Every change is recorded in the prescription's history",
-  access: read,
+  access: {
+    kind: "permission",
+    permission: ["prescriptions:refill", "prescriptions:write"],
+    any: "prescriptions:read:any",
+    scope: "patient",
+  },
   audit: { action: "update", table: TABLE },
   request: { params: IdParam, ...jsonBody(PrescriptionPatch) },
   responses: {

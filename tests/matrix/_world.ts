@@ -4,6 +4,7 @@
  * and the caller's relation to the row; a recipe per route says how to build the request.
  */
 import { rolePermissions, roles } from "../../db/schema.ts";
+import { requiredPermissions } from "../../middleware/permission.ts";
 import type { Access, DeclaredRoute } from "../../routes/_route.ts";
 import { BUILTIN_ROLES, type Permission } from "../../services/permissions.ts";
 import type { Actor, TestApp } from "../_fixtures.ts";
@@ -120,7 +121,7 @@ export function expected(
   const me = idOf(w, caller)!;
   if (access.kind === "permission") {
     const any = access.any !== undefined && perms.has(access.any);
-    if (!perms.has(access.permission) && !any) return 403;
+    if (!requiredPermissions(access).some((p) => perms.has(p)) && !any) return 403;
     if (!row) return "2xx"; // lists and creates: scope is checked on the rows returned or written
     if (target === "missing") return 404;
     if (any || access.scope === "all") return "2xx";

@@ -179,7 +179,8 @@ export const resourceRecipes: Record<string, Recipe> = {
     expect: (w, caller, target, row) => {
       if (caller === "anonymous") return 401;
       const perms = w.permissions[caller];
-      if (!perms.has("prescriptions:read") && !perms.has("prescriptions:read:any")) return 403;
+      const canWrite = perms.has("prescriptions:refill") || perms.has("prescriptions:write");
+      if (!canWrite && !perms.has("prescriptions:read:any")) return 403;
       if (target === "missing") return 404;
       const me = w.actors[caller].id;
       const visible = perms.has("prescriptions:read:any") || row?.patient === me || underCare(w, me, row?.patient);
