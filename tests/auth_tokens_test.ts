@@ -155,9 +155,13 @@ appTest("access tokens: expired, tampered, alg none, wrong type and refresh-as-a
   assertEquals(typeof claims.sid, "string");
 
   const { keys, issuer, audience } = api.deps.tokens;
+  // Issued on the app's (test) clock, not the wall clock: under load the two drift apart.
+  const expiry = Math.floor(api.clock.now().getTime() / 1000) + 300;
   const sign = (typ: string, over: { sid?: string; iss?: string; aud?: string } = {}) =>
     new SignJWT({ sid: over.sid ?? claims.sid }).setProtectedHeader({ alg: "EdDSA", typ }).setSubject(String(alice.id))
-      .setIssuer(over.iss ?? issuer).setAudience(over.aud ?? audience).setIssuedAt().setExpirationTime("5m")
+      .setIssuer(over.iss ?? issuer).setAudience(over.aud ?? audience).setIssuedAt(api.clock.now()).setExpirationTime(
+        expiry,
+      )
       .sign(keys.privateKey);
 
   const refused: Record<string, string> = {
@@ -170,7 +174,8 @@ appTest("access tokens: expired, tampered, alg none, wrong type and refresh-as-a
     "wrong issuer": await sign("at+jwt", { iss: "someone-else" }),
     "wrong audience": await sign("at+jwt", { aud: "another-api" }),
     "signed by another key": await new SignJWT({ sid: claims.sid }).setProtectedHeader({ alg: "EdDSA", typ: "at+jwt" })
-      .setSubject(String(alice.id)).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime("5m")
+      .setSubject(String(alice.id)).setIssuer(issuer).setAudience(audience).setIssuedAt(api.clock.now())
+      .setExpirationTime(expiry)
       .sign((await importSigningKey(await generateSigningJwk())).privateKey),
     "unknown session": await sign("at+jwt", { sid: crypto.randomUUID() }),
     "garbage": "not-a-token",
