@@ -8,6 +8,7 @@ import { drizzle as drizzleNeon } from "drizzle-orm/neon-serverless";
 import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import type { Config } from "../config.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
 
@@ -33,6 +34,13 @@ export interface DatabaseOptions {
 }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
+
+/** Opens the database a configuration names (the server, tasks and scripts all go through here). */
+export function openConfiguredDatabase(
+  config: Pick<Config, "DATABASE_URL" | "DATA_DIR" | "NEON_WS_PROXY">,
+): Promise<DatabaseHandle> {
+  return openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, wsProxy: config.NEON_WS_PROXY });
+}
 
 /** The one place that picks the database driver. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {

@@ -1,5 +1,5 @@
 import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { type Database, openDatabase } from "../db/client.ts";
+import { type Database, openConfiguredDatabase } from "../db/client.ts";
 import { sqlState } from "../middleware/problem.ts";
 import { verifyAuditChain } from "../services/audit_verify.ts";
 
@@ -26,7 +26,7 @@ export async function main(): Promise<number> {
   }
   let handle;
   try {
-    handle = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, wsProxy: config.NEON_WS_PROXY });
+    handle = await openConfiguredDatabase(config);
   } catch (e) {
     console.error((e as Error).message);
     return 2;

@@ -5,16 +5,12 @@
  */
 import { loadConfig } from "../config.ts";
 import { doctorProfiles } from "../db/schema.ts";
-import { openDatabase } from "../db/client.ts";
+import { openConfiguredDatabase } from "../db/client.ts";
 import { hashPassword } from "../services/passwords.ts";
 import { createUser } from "../services/users.ts";
 
 const config = loadConfig();
-const handle = await openDatabase({
-  url: config.DATABASE_URL,
-  dataDir: config.DATA_DIR,
-  wsProxy: config.NEON_WS_PROXY,
-});
+const handle = await openConfiguredDatabase(config);
 await handle.migrate();
 const passwordHash = await hashPassword("BenchPass!2024");
 const make = (name: string, roleNames: string[], patient = false) =>

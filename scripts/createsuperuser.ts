@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { type Database, openDatabase } from "../db/client.ts";
+import { type Database, openConfiguredDatabase } from "../db/client.ts";
 import { sqlState } from "../middleware/problem.ts";
 import { email as emailSchema, username as usernameSchema } from "../routes/auth_schemas.ts";
 import { hashPassword, passwordProblem } from "../services/passwords.ts";
@@ -73,7 +73,7 @@ export async function main(args: string[]): Promise<number> {
   }
   let handle;
   try {
-    handle = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, wsProxy: config.NEON_WS_PROXY });
+    handle = await openConfiguredDatabase(config);
   } catch (e) {
     console.error((e as Error).message);
     return 1;

@@ -1,13 +1,9 @@
 import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { type DatabaseHandle, openDatabase } from "../db/client.ts";
+import { type DatabaseHandle, openConfiguredDatabase } from "../db/client.ts";
 
 /** Applies pending migrations and seeds the built-in roles on the configured database; returns its driver. */
 export async function runMigrations(config: Config): Promise<DatabaseHandle["driver"]> {
-  const handle = await openDatabase({
-    url: config.DATABASE_URL,
-    dataDir: config.DATA_DIR,
-    wsProxy: config.NEON_WS_PROXY,
-  });
+  const handle = await openConfiguredDatabase(config);
   try {
     await handle.migrate();
     return handle.driver;

@@ -1,6 +1,6 @@
 import type { AppDeps } from "../app_env.ts";
 import type { Config } from "../config.ts";
-import { type DatabaseHandle, openDatabase } from "../db/client.ts";
+import { type DatabaseHandle, openConfiguredDatabase } from "../db/client.ts";
 import { createBackgroundTasks } from "./background.ts";
 import { systemClock } from "./clock.ts";
 import { createLogger } from "./logger.ts";
@@ -16,11 +16,7 @@ export async function buildDeps(
   options: { migrate?: boolean } = {},
 ): Promise<{ deps: AppDeps; handle: DatabaseHandle }> {
   const logger = createLogger(config.LOG_LEVEL);
-  const handle = await openDatabase({
-    url: config.DATABASE_URL,
-    dataDir: config.DATA_DIR,
-    wsProxy: config.NEON_WS_PROXY,
-  });
+  const handle = await openConfiguredDatabase(config);
   if (options.migrate ?? handle.driver === "pglite") {
     await handle.migrate();
   }
