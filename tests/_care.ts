@@ -15,3 +15,30 @@ export async function putUnderCare(api: TestApp, doctor: Actor, patient: Actor, 
     status,
   });
 }
+
+/**
+ * A patient under the care of a doctor and a colleague, another patient of the doctor, and a
+ * doctor with neither under care; each signed in.
+ */
+export async function careCircle(api: TestApp) {
+  const [patient, other] = [await api.makePatient(), await api.makePatient()];
+  const [doctor, colleague, stranger] = [await api.makeDoctor(), await api.makeDoctor(), await api.makeDoctor()];
+  await putUnderCare(api, doctor, patient);
+  await putUnderCare(api, colleague, patient);
+  await putUnderCare(api, doctor, other);
+  const token = async (who: Actor) => (await api.signIn(who)).access;
+  return {
+    patient,
+    other,
+    doctor,
+    colleague,
+    stranger,
+    tokens: {
+      patient: await token(patient),
+      other: await token(other),
+      doctor: await token(doctor),
+      colleague: await token(colleague),
+      stranger: await token(stranger),
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { auditLogs, labFiles, labResults } from "../db/schema.ts";
 import { attachmentDisposition, safeFileName, sha256Hex, sniffFileType } from "../services/file_types.ts";
 import { type Actor, appTest, type TestApp } from "./_fixtures.ts";
-import { putUnderCare } from "./_care.ts";
+import { careCircle } from "./_care.ts";
 
 const PNG = Uint8Array.from([
   0x89,
@@ -27,27 +27,6 @@ const PNG = Uint8Array.from([
 ]);
 const strip = (b: Record<string, unknown>) => ({ ...b, request_id: null });
 const FIELDS = { test_type: "Glucose", result_value: "5.4", unit: "mmol/L", reference_range: "3.9-5.6" };
-
-async function setUp(api: TestApp) {
-  const [patient, other] = [await api.makePatient(), await api.makePatient()];
-  const [doctor, colleague, stranger] = [await api.makeDoctor(), await api.makeDoctor(), await api.makeDoctor()];
-  await putUnderCare(api, doctor, patient);
-  await putUnderCare(api, colleague, patient);
-  await putUnderCare(api, doctor, other);
-  const token = async (who: Actor) => (await api.signIn(who)).access;
-  return {
-    patient,
-    other,
-    doctor,
-    tokens: {
-      patient: await token(patient),
-      other: await token(other),
-      doctor: await token(doctor),
-      colleague: await token(colleague),
-      stranger: await token(stranger),
-    },
-  };
-}
 
 async function record(api: TestApp, token: string, patient: Actor, status: string, extra: object = {}) {
   const res = await api.request("POST", "/labresults/", {
@@ -73,7 +52,7 @@ const counts = async (api: TestApp) => [
 ];
 
 appTest("POST /labresults/ with a file part stores it; the download is byte-identical and audited", async (_t, api) => {
-  const { patient, doctor, tokens } = await setUp(api);
+  const { patient, doctor, tokens } = await careCircle(api);
   const bytes = new TextEncoder().encode("Glucose 5.4 mmol/L\nHbA1c 5.1 %\n");
   const res = await api.request("POST", "/labresults/", {
     token: tokens.doctor,
@@ -120,7 +99,7 @@ appTest("POST /labresults/ with a file part stores it; the download is byte-iden
 appTest(
   "GET /labresults/{id}/file/ sends a non-ASCII name as RFC 6266 filename* and a safe fallback",
   async (_t, api) => {
-    const { patient, tokens } = await setUp(api);
+    const { patient, tokens } = await careCircle(api);
     const res = await api.request("POST", "/labresults/", {
       token: tokens.doctor,
       raw: form({ patient: patient.id, ...FIELDS, status: "final" }, {
@@ -157,7 +136,7 @@ Deno.test("file types come from the bytes; stored names and Content-Disposition 
 });
 
 appTest("POST /labresults/ refuses a file whose bytes are not its declared type with 415", async (_t, api) => {
-  const { patient, tokens } = await setUp(api);
+  const { patient, tokens } = await careCircle(api);
   const post = (file: { bytes: Uint8Array; type: string; name: string }) =>
     api.request("POST", "/labresults/", {
       token: tokens.doctor,
@@ -183,7 +162,7 @@ appTest("POST /labresults/ refuses a file whose bytes are not its declared type 
 });
 
 appTest("POST /labresults/ refuses a file over 10 MiB and a body over 11 MiB with 413", async (_t, api) => {
-  const { patient, tokens } = await setUp(api);
+  const { patient, tokens } = await careCircle(api);
   const fields = { patient: patient.id, ...FIELDS, status: "final" };
   const justOver = new Uint8Array(10 * 1024 * 1024 + 1).fill(0x61);
   const file = await api.request("POST", "/labresults/", {
@@ -205,7 +184,7 @@ appTest("POST /labresults/ refuses a file over 10 MiB and a body over 11 MiB wit
 });
 
 appTest("POST /labresults/ is for a doctor with the patient under care; physician is the caller", async (_t, api) => {
-  const { patient, doctor, tokens } = await setUp(api);
+  const { patient, doctor, tokens } = await careCircle(api);
   const body = { patient: patient.id, ...FIELDS, status: "final" };
   const stranger = await api.request("POST", "/labresults/", { token: tokens.stranger, body });
   const missing = await api.request("POST", "/labresults/", {
@@ -248,7 +227,7 @@ appTest("POST /labresults/ is for a doctor with the patient under care; physicia
 });
 
 appTest("a patient sees only their own final results: a preliminary one is 404 like a missing one", async (t, api) => {
-  const { patient, other, tokens } = await setUp(api);
+  const { patient, other, tokens } = await careCircle(api);
   const preliminary = await record(api, tokens.doctor, patient, "preliminary");
   const final = await record(api, tokens.doctor, patient, "final");
   const othersFinal = await record(api, tokens.doctor, other, "final");
@@ -306,7 +285,7 @@ appTest("a patient sees only their own final results: a preliminary one is 404 l
 });
 
 appTest("PATCH /labresults/{id}/ changes a preliminary result only, and only by its physician", async (_t, api) => {
-  const { patient, tokens } = await setUp(api);
+  const { patient, tokens } = await careCircle(api);
   const preliminary = await record(api, tokens.doctor, patient, "preliminary");
   const final = await record(api, tokens.doctor, patient, "final");
   const before = await api.db.select().from(labResults);
@@ -339,7 +318,7 @@ appTest("PATCH /labresults/{id}/ changes a preliminary result only, and only by 
 });
 
 appTest("POST /labresults/{id}/corrections/ adds a corrected version and keeps the earlier one", async (t, api) => {
-  const { patient, doctor, tokens } = await setUp(api);
+  const { patient, doctor, tokens } = await careCircle(api);
   const original = await api.request("POST", "/labresults/", {
     token: tokens.doctor,
     raw: form({ patient: patient.id, ...FIELDS, status: "final" }, { bytes: PNG, type: "image/png", name: "scan.png" }),

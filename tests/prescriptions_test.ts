@@ -2,33 +2,10 @@ import { assert, assertEquals } from "@std/assert";
 import { and, asc, eq } from "drizzle-orm";
 import { auditLogs, prescriptionHistory, prescriptions } from "../db/schema.ts";
 import { type Actor, appTest, type TestApp } from "./_fixtures.ts";
-import { putUnderCare } from "./_care.ts";
+import { careCircle } from "./_care.ts";
 
 const NEW = { medication: "Amoxicillin", dosage: "500 mg", frequency: "3 times a day", instructions: "With food" };
 const strip = (b: Record<string, unknown>) => ({ ...b, request_id: null });
-
-async function setUp(api: TestApp) {
-  const [patient, other] = [await api.makePatient(), await api.makePatient()];
-  const [doctor, colleague, stranger] = [await api.makeDoctor(), await api.makeDoctor(), await api.makeDoctor()];
-  await putUnderCare(api, doctor, patient);
-  await putUnderCare(api, colleague, patient);
-  await putUnderCare(api, doctor, other);
-  const token = async (who: Actor) => (await api.signIn(who)).access;
-  return {
-    patient,
-    other,
-    doctor,
-    colleague,
-    stranger,
-    tokens: {
-      patient: await token(patient),
-      other: await token(other),
-      doctor: await token(doctor),
-      colleague: await token(colleague),
-      stranger: await token(stranger),
-    },
-  };
-}
 
 async function prescribe(api: TestApp, token: string, patient: Actor, extra: Record<string, unknown> = {}) {
   const res = await api.request("POST", "/prescriptions/", { token, body: { patient: patient.id, ...NEW, ...extra } });
@@ -43,7 +20,7 @@ const historyOf = (api: TestApp, id: number) =>
     .orderBy(asc(prescriptionHistory.id));
 
 appTest("POST /prescriptions/ lets a doctor prescribe for a patient under care, and records it", async (_t, api) => {
-  const { patient, doctor, tokens } = await setUp(api);
+  const { patient, doctor, tokens } = await careCircle(api);
   const created = await prescribe(api, tokens.doctor, patient);
   assertEquals(
     [created.patient, created.doctor, created.status, created.refill_requested, created.medication],
@@ -60,7 +37,7 @@ appTest("POST /prescriptions/ lets a doctor prescribe for a patient under care, 
 });
 
 appTest("POST /prescriptions/ refuses a patient not under the doctor's care with 422 on /patient", async (_t, api) => {
-  const { patient, doctor, tokens } = await setUp(api);
+  const { patient, doctor, tokens } = await careCircle(api);
   const notUnderCare = await api.request("POST", "/prescriptions/", {
     token: tokens.stranger,
     body: { patient: patient.id, ...NEW },
@@ -98,7 +75,7 @@ appTest("POST /prescriptions/ refuses a patient not under the doctor's care with
 });
 
 appTest("GET /prescriptions/ shows a patient their own and a doctor those under care only", async (t, api) => {
-  const { patient, other, doctor, tokens } = await setUp(api);
+  const { patient, other, doctor, tokens } = await careCircle(api);
   const mine = await prescribe(api, tokens.doctor, patient);
   const byColleague = await prescribe(api, tokens.colleague, patient);
   const theirs = await prescribe(api, tokens.doctor, other);
@@ -136,7 +113,7 @@ appTest("GET /prescriptions/ shows a patient their own and a doctor those under 
 });
 
 appTest("PATCH /prescriptions/{id}/: the patient requests a refill, the prescriber approves it", async (_t, api) => {
-  const { patient, doctor, tokens } = await setUp(api);
+  const { patient, doctor, tokens } = await careCircle(api);
   const p = await prescribe(api, tokens.doctor, patient);
   api.clock.advance(60);
   const requested = await api.request("PATCH", `/prescriptions/${p.id}/`, {
@@ -175,7 +152,7 @@ appTest("PATCH /prescriptions/{id}/: the patient requests a refill, the prescrib
 });
 
 appTest("PATCH /prescriptions/{id}/: the prescriber denies a refill only with a reason", async (_t, api) => {
-  const { patient, tokens } = await setUp(api);
+  const { patient, tokens } = await careCircle(api);
   const p = await prescribe(api, tokens.doctor, patient);
   await api.request("PATCH", `/prescriptions/${p.id}/`, { token: tokens.patient, body: { refill_requested: true } });
   const noReason = await api.request("PATCH", `/prescriptions/${p.id}/`, {
@@ -203,7 +180,7 @@ appTest("PATCH /prescriptions/{id}/: the prescriber denies a refill only with a 
 });
 
 appTest("PATCH /prescriptions/{id}/: a patient may only set refill_requested (422 for dosage)", async (_t, api) => {
-  const { patient, tokens } = await setUp(api);
+  const { patient, tokens } = await careCircle(api);
   const p = await prescribe(api, tokens.doctor, patient);
   const before = await rowOf(api, p.id);
   for (
@@ -239,7 +216,7 @@ appTest("PATCH /prescriptions/{id}/: a patient may only set refill_requested (42
 });
 
 appTest("PATCH /prescriptions/{id}/: only the prescriber edits; a colleague gets 403, no care 404", async (_t, api) => {
-  const { patient, doctor, tokens } = await setUp(api);
+  const { patient, doctor, tokens } = await careCircle(api);
   const p = await prescribe(api, tokens.doctor, patient);
   const edit = { dosage: "250 mg", frequency: "twice a day", status: "completed" };
   const colleague = await api.request("PATCH", `/prescriptions/${p.id}/`, { token: tokens.colleague, body: edit });
@@ -271,7 +248,7 @@ appTest("PATCH /prescriptions/{id}/: only the prescriber edits; a colleague gets
 });
 
 appTest("DELETE /prescriptions/{id}/ is for administrators only", async (_t, api) => {
-  const { patient, tokens } = await setUp(api);
+  const { patient, tokens } = await careCircle(api);
   const admin = await api.makeAdmin();
   const p = await prescribe(api, tokens.doctor, patient);
   for (const token of [tokens.patient, tokens.doctor]) {
