@@ -1,4 +1,6 @@
 import type { Config } from "./config.ts";
+import type { IdempotencyClaim } from "./middleware/idempotency.ts";
+import type { DatabaseAvailability } from "./db/availability.ts";
 import type { Database } from "./db/client.ts";
 import type { AccessTokenSettings } from "./services/access_tokens.ts";
 import type { AuditAction } from "./services/audit.ts";
@@ -13,6 +15,8 @@ export interface AppDeps {
   config: Config;
   db: Database;
   driver: "pglite" | "neon";
+  /** Whether the database answers; drives `/ready` and outage logging. */
+  availability: DatabaseAvailability;
   tokens: AccessTokenSettings;
   clock: Clock;
   mailer: Mailer;
@@ -43,5 +47,7 @@ export type AppEnv = {
     /** The rows the caller may reach on this route, from its declaration and their permissions. */
     scope?: RowScope;
     auditSpec?: { action: AuditAction; table: string };
+    /** The request's Idempotency-Key, claimed by the transaction of the change it guards. */
+    idempotency?: IdempotencyClaim;
   };
 };

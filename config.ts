@@ -15,6 +15,14 @@ const configSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   /** host:port of a WebSocket-to-TCP proxy, for a plain Postgres reached through the Neon driver. */
   NEON_WS_PROXY: z.string().optional(),
+  /** Bounds on a server database: connecting (or waiting for a pooled connection), and one statement. */
+  DB_CONNECT_TIMEOUT_MS: positiveInt.max(60_000).default(2000),
+  DB_QUERY_TIMEOUT_MS: positiveInt.max(600_000).default(5000),
+  DB_POOL_MAX: positiveInt.max(500).default(10),
+  /** How long a request waits for another with the same Idempotency-Key before answering 409 (below the query timeout). */
+  IDEMPOTENCY_WAIT_MS: positiveInt.max(60_000).default(3000),
+  /** `Retry-After` (seconds) on 503 answers while the database is unavailable. */
+  DB_RETRY_AFTER_SECONDS: positiveInt.max(3600).default(2),
   PUBLIC_URL: z.url().optional(),
   MAIL_TRANSPORT: z.enum(["file", "smtp", "log"]).default("file"),
   MAIL_DIR: z.string().optional(),
@@ -39,6 +47,9 @@ const configSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(900),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 }).superRefine((env, ctx) => {
+  if (env.IDEMPOTENCY_WAIT_MS >= env.DB_QUERY_TIMEOUT_MS) {
+    ctx.addIssue({ code: "custom", path: ["IDEMPOTENCY_WAIT_MS"], message: "must be below DB_QUERY_TIMEOUT_MS" });
+  }
   if (env.MAIL_TRANSPORT === "smtp" && !env.SMTP_HOST) {
     ctx.addIssue({ code: "custom", path: ["SMTP_HOST"], message: "is required when MAIL_TRANSPORT=smtp" });
   }

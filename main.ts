@@ -1,6 +1,7 @@
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { buildDeps } from "./services/deps.ts";
+import { installLastResort } from "./services/last_resort.ts";
 
 /** Starts the API from the environment: `deno task dev` or `deno task start`. */
 async function main() {
@@ -22,6 +23,7 @@ async function main() {
     Deno.exit(1);
   }
   const { deps, handle } = built;
+  installLastResort(deps.logger);
   const app = createApp(deps);
   const server = Deno.serve({
     port: config.PORT,

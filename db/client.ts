@@ -1,14 +1,14 @@
 import { PGlite } from "@electric-sql/pglite";
 import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
-import { neonConfig, Pool } from "@neondatabase/serverless";
 import { fileURLToPath } from "node:url";
 import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzleNeon } from "drizzle-orm/neon-serverless";
 import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { Config } from "../config.ts";
+import { type AvailabilityLog, createAvailability, type DatabaseAvailability } from "./availability.ts";
+import { configureNeonForProxy, openNeonPool } from "./neon.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
 
@@ -18,6 +18,8 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DatabaseHandle {
   db: Database;
   driver: "pglite" | "neon";
+  /** Whether the database answers, as this process last saw it. */
+  availability: DatabaseAvailability;
   /** Applies every committed migration that has not run yet, then seeds the built-in roles. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -31,20 +33,42 @@ export interface DatabaseOptions {
   wsProxy?: string;
   /** Called with every SQL statement the app sends (tests count queries with it). */
   onQuery?: (sql: string) => void;
+  /** Bounds on reaching a server database: connecting (and waiting for a pooled connection), and one statement. */
+  connectTimeoutMs?: number;
+  queryTimeoutMs?: number;
+  poolMax?: number;
+  /** Where outages are reported (once when the database goes away, once when it is back). */
+  log?: AvailabilityLog;
 }
+
+export { configureNeonForProxy };
+
+const SILENT: AvailabilityLog = { warn() {}, info() {} };
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 
 /** Opens the database a configuration names (the server, tasks and scripts all go through here). */
 export function openConfiguredDatabase(
-  config: Pick<Config, "DATABASE_URL" | "DATA_DIR" | "NEON_WS_PROXY">,
+  config: Pick<
+    Config,
+    "DATABASE_URL" | "DATA_DIR" | "NEON_WS_PROXY" | "DB_CONNECT_TIMEOUT_MS" | "DB_QUERY_TIMEOUT_MS" | "DB_POOL_MAX"
+  >,
+  log?: AvailabilityLog,
 ): Promise<DatabaseHandle> {
-  return openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, wsProxy: config.NEON_WS_PROXY });
+  return openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    wsProxy: config.NEON_WS_PROXY,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
+    poolMax: config.DB_POOL_MAX,
+    log,
+  });
 }
 
 /** The one place that picks the database driver. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url && options.url !== "memory://") return openNeon(options.url, options.wsProxy, options.onQuery);
+  if (options.url && options.url !== "memory://") return openNeon(options.url, options);
   if (options.url === "memory://") {
     return wrapPglite(await PGlite.create({ extensions: PGLITE_EXTENSIONS }), options.onQuery);
   }
@@ -99,6 +123,8 @@ export function wrapPglite(client: PGlite, onQuery?: (sql: string) => void): Dat
   return {
     db: db as unknown as Database,
     driver: "pglite",
+    // In-process: nothing to lose a connection to.
+    availability: createAvailability(SILENT),
     migrate: async () => {
       await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
       await seedBuiltinRoles(db as unknown as Database);
@@ -114,33 +140,27 @@ function queryLogger(onQuery?: (sql: string) => void) {
   return onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined;
 }
 
-function openNeon(url: string, wsProxy?: string, onQuery?: (sql: string) => void): DatabaseHandle {
-  if (wsProxy) configureNeonForProxy(wsProxy);
-  const pool = new Pool({ connectionString: url, max: 10 });
-  // An idle pooled socket that errors is re-emitted by the pool; unhandled, it kills the process.
-  pool.on(
-    "error",
-    (e: Error) => console.error(JSON.stringify({ level: "warn", msg: "database pool error", error: e.message })),
-  );
-  const db = drizzleNeon({ client: pool, schema, logger: queryLogger(onQuery) });
+function openNeon(url: string, options: DatabaseOptions): DatabaseHandle {
+  const availability = createAvailability(options.log ?? SILENT);
+  const { pool, db } = openNeonPool({
+    url,
+    wsProxy: options.wsProxy,
+    connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+    queryTimeoutMs: options.queryTimeoutMs ?? 5000,
+    poolMax: options.poolMax ?? 10,
+    availability,
+    logQuery: options.onQuery,
+  });
   return {
     db: db as unknown as Database,
     driver: "neon",
+    availability,
     migrate: async () => {
       await migrateNeon(db, { migrationsFolder: MIGRATIONS_FOLDER });
       await seedBuiltinRoles(db as unknown as Database);
     },
     close: () => pool.end(),
   };
-}
-
-/** Settings measured to work for a plain Postgres behind a ws→tcp proxy (see README). */
-export function configureNeonForProxy(hostPort: string): void {
-  neonConfig.wsProxy = (host, port) => `${hostPort}/v2?address=${host}:${port}`;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineConnect = false;
-  neonConfig.forceDisablePgSSL = true;
-  neonConfig.pipelineTLS = false;
 }
 
 /** Runs raw SQL and returns its rows; the drivers agree on `rows` but the shared type does not say so. */

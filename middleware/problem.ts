@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { AppEnv } from "../app_env.ts";
+import { isConnectionError } from "../db/availability.ts";
 
 /** One field-level validation failure: a JSON pointer into the body, or a query parameter name. */
 export interface FieldError {
@@ -65,6 +66,7 @@ export const notFound = () => new ProblemError(404, "not-found", "The requested 
 export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof ProblemError) return problemResponse(c, err);
   if (err instanceof HTTPException) return problemResponse(c, fromHttpException(err));
+  if (isConnectionError(err)) return problemResponse(c, databaseUnavailable(c, err));
   const mapped = fromDatabaseError(err);
   if (mapped) return problemResponse(c, mapped);
   // Not err.message: drizzle's "Failed query" message repeats the parameters (hashes, health data).
@@ -77,6 +79,15 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
     stack: err?.stack?.split("\n").filter((line) => line.trimStart().startsWith("at ")).join("\n"),
   });
   return problemResponse(c, new ProblemError(500, "internal", "Internal Server Error"));
+}
+
+/** 503 while the database cannot be reached; the outage is reported (and logged once). */
+export function databaseUnavailable(c: Context<AppEnv>, err: unknown): ProblemError {
+  const deps = c.get("deps");
+  deps?.availability.lost(err);
+  return new ProblemError(503, "database-unavailable", "The database is unavailable; try again shortly", {
+    headers: { "Retry-After": String(deps?.config.DB_RETRY_AFTER_SECONDS ?? 2) },
+  });
 }
 
 /**
@@ -131,12 +142,12 @@ function fromDatabaseError(err: unknown): ProblemError | null {
     case "22P02": // invalid text representation
       return new ProblemError(422, "invalid-text", "A value contains characters that cannot be stored");
     case "23514":
-    case "22001":
-    case "22003":
-    case "22007":
-    case "22008":
       return new ProblemError(422, "constraint-violation", "A value is outside what is allowed");
     default:
+      // Class 22 (data exception: out of range, overflow, bad format) is always the input's fault.
+      if (code?.startsWith("22")) {
+        return new ProblemError(422, "constraint-violation", "A value is outside what is allowed");
+      }
       return null;
   }
 }

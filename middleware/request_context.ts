@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { RequestOrigin } from "../services/audit.ts";
 import type { AppDeps, AppEnv } from "../app_env.ts";
+import { requestScope } from "../services/last_resort.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -20,7 +21,7 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
     c.set("clientIp", clientIp(c.req.header(proxyHeader ?? "") ?? null, proxyHeader, c.env));
     c.set("userAgent", c.req.header("user-agent")?.slice(0, 500) ?? null);
     c.header("X-Request-Id", requestId);
-    await next();
+    await requestScope.run(requestId, next);
   };
 }
 

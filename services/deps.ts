@@ -16,7 +16,7 @@ export async function buildDeps(
   options: { migrate?: boolean } = {},
 ): Promise<{ deps: AppDeps; handle: DatabaseHandle }> {
   const logger = createLogger(config.LOG_LEVEL);
-  const handle = await openConfiguredDatabase(config);
+  const handle = await openConfiguredDatabase(config, logger);
   if (options.migrate ?? handle.driver === "pglite") {
     await handle.migrate();
   }
@@ -24,6 +24,7 @@ export async function buildDeps(
     config,
     db: handle.db,
     driver: handle.driver,
+    availability: handle.availability,
     clock: systemClock,
     logger,
     mailer: createMailer(config, logger),

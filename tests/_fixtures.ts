@@ -153,7 +153,12 @@ export interface TestAppOptions {
 
 export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = await Deno.makeTempDir({ prefix: "portal-test-" });
-  const config = loadConfig({ APP_ENV: "test", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...options.env });
+  const config = loadConfig({
+    APP_ENV: "test",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: Deno.env.get("TEST_LOG_LEVEL") ?? "silent",
+    ...options.env,
+  });
   const database = await freshDatabase();
   const clock = new TestClock();
   const logger = createLogger(config.LOG_LEVEL);
@@ -162,6 +167,7 @@ export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp
     config,
     db: database.db,
     driver: database.driver,
+    availability: database.availability,
     clock: clock.now,
     logger,
     mailer: fileMailer(config.MAIL_FROM, mailDir),
