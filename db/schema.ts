@@ -276,7 +276,10 @@ export const idempotencyKeys = pgTable("idempotency_keys", {
   responseStatus: integer("response_status"),
   responseBody: jsonb("response_body"),
   createdAt: createdAt(),
-}, (t) => [unique("idempotency_keys_user_key").on(t.userId, t.key)]);
+}, (t) => [
+  unique("idempotency_keys_user_key").on(t.userId, t.key),
+  index("idempotency_keys_created_idx").on(t.createdAt),
+]);
 
 export const notifications = pgTable("notifications", {
   id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),

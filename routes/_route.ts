@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app_env.ts";
 import { authenticate } from "../middleware/authenticate.ts";
+import { idempotency } from "../middleware/idempotency.ts";
 import { limitBody } from "../middleware/limits.ts";
 import { validationHook } from "../middleware/problem.ts";
 import { requiredPermissions, requirePermission } from "../middleware/permission.ts";
@@ -27,7 +28,12 @@ export interface AuditSpec {
   table: string;
 }
 
-export type DeclaredRoute<R extends RouteConfig = RouteConfig> = R & { access: Access; audit?: AuditSpec };
+export type DeclaredRoute<R extends RouteConfig = RouteConfig> = R & {
+  access: Access;
+  audit?: AuditSpec;
+  /** Honours `Idempotency-Key` (POSTs that create something). */
+  idempotent?: boolean;
+};
 
 /** Every declaration made through `declareRoute`, for the tests that check none is missing. */
 export const declaredRoutes: DeclaredRoute[] = [];
@@ -38,14 +44,15 @@ export const declaredRoutes: DeclaredRoute[] = [];
  * limit) and is published in the OpenAPI document as `x-access`.
  */
 export function declareRoute<const R extends Omit<RouteConfig, "middleware">>(
-  config: R & { access: Access; audit?: AuditSpec; bodyLimit?: number },
+  config: R & { access: Access; audit?: AuditSpec; bodyLimit?: number; idempotent?: boolean },
 ) {
-  const { access, audit, bodyLimit, ...route } = config;
+  const { access, audit, bodyLimit, idempotent, ...route } = config;
   const middleware: MiddlewareHandler<AppEnv>[] = [];
   if (access.kind !== "public") middleware.push(authenticate());
   if (access.kind === "permission") middleware.push(requirePermission(access, audit));
   if (audit) middleware.push(setAuditSpec(audit));
   middleware.push(limitBody(bodyLimit));
+  if (idempotent) middleware.push(idempotency());
   const declared = createRoute(
     {
       ...route,
@@ -56,7 +63,7 @@ export function declareRoute<const R extends Omit<RouteConfig, "middleware">>(
       ...(audit ? { "x-audit": audit } : {}),
     } as unknown as R & { middleware: MiddlewareHandler<AppEnv>[] },
   );
-  declaredRoutes.push({ ...declared, access, audit } as DeclaredRoute);
+  declaredRoutes.push({ ...declared, access, audit, idempotent } as DeclaredRoute);
   return declared;
 }
 

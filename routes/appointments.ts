@@ -35,7 +35,7 @@ import { audited } from "../services/audited.ts";
 import { keyset, orderingQuery, pageQuery, publicRequestUrl } from "../services/pagination.ts";
 import { publicUrl } from "../config.ts";
 import { declareRoute, jsonBody, jsonResponse, newRouter, problems } from "./_route.ts";
-import { IdParam, ownerField, pageOf } from "./_schemas.ts";
+import { countText, IdParam, idText, instant, ownerField, pageOf } from "./_schemas.ts";
 
 const Appointment = z.object({
   id: z.number().int(),
@@ -51,7 +51,6 @@ const Appointment = z.object({
   updated_at: z.string(),
 }).openapi("Appointment");
 
-const instant = z.iso.datetime({ offset: true });
 const duration = z.number().int().min(5).max(480);
 const text = z.string().max(5000);
 
@@ -79,7 +78,7 @@ const AppointmentPatch = z.strictObject(changeFields).partial().openapi("Appoint
 const AppointmentPut = AppointmentPatch.required({ appointment_date: true }).openapi("AppointmentUpdate");
 
 const ORDERINGS = Object.keys(APPOINTMENT_ORDERINGS) as (keyof typeof APPOINTMENT_ORDERINGS)[];
-const userId = z.coerce.number().int().positive().max(2147483647).optional();
+const userId = idText.optional();
 const ListQuery = z.object({
   ...pageQuery,
   ordering: orderingQuery(ORDERINGS, "appointment_date"),
@@ -91,7 +90,7 @@ const ListQuery = z.object({
 });
 const SlotsQuery = z.object({
   date: z.string().optional().openapi({ description: "YYYY-MM-DD in the doctor's time zone (required)" }),
-  duration: z.coerce.number().int().min(5).max(480).default(30),
+  duration: countText(5, 480).default(30),
 });
 const Slots = z.object({
   doctor: z.number().int(),
@@ -156,6 +155,7 @@ const create = declareRoute({
   description: "In the future, and inside one of the doctor's working-hours intervals where they keep hours.",
   access: write,
   audit: { action: "create", table: TABLE },
+  idempotent: true,
   request: jsonBody(AppointmentCreate),
   responses: {
     201: jsonResponse("The appointment", Appointment),
@@ -291,9 +291,9 @@ export function appointmentRoutes() {
       };
       const created = await insertAppointment(tx, values, now)
         .catch(overlapAsConflict(doctorId, start, end));
-      return { result: created, rowIds: [created.id], patientIds: [patientId] };
+      return { result: appointmentView(created), rowIds: [created.id], patientIds: [patientId] };
     });
-    return c.json(appointmentView(row), 201);
+    return c.json(row, 201);
   });
 
   const change = async (c: Context<AppEnv>, id: number, request: ChangeRequest) => {

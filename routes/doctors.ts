@@ -129,6 +129,7 @@ const create = declareRoute({
   summary: "Create the profile of a user holding the doctor role (administrators; one per user)",
   access: admin,
   audit: { action: "create", table: TABLE },
+  idempotent: true,
   request: jsonBody(DoctorCreate),
   responses: { 201: jsonResponse("The new profile", Doctor), ...problems(400, 401, 403, 409, 413, 415, 422) },
 });
@@ -202,9 +203,9 @@ export function doctorRoutes() {
           errors: [{ pointer: "/user", detail: "Not a doctor" }],
         });
       }
-      return { result: created, rowIds: [user], patientIds: [] };
+      return { result: doctorView(created), rowIds: [user], patientIds: [] };
     });
-    return c.json(doctorView(row), 201);
+    return c.json(row, 201);
   });
 
   const change = async (c: Context<AppEnv>, id: number, body: { user?: number } & Record<string, unknown>) => {

@@ -19,7 +19,7 @@ import { acceptLabFile, attachmentDisposition } from "../services/file_types.ts"
 import { keyset, orderingQuery, pageQuery, publicRequestUrl } from "../services/pagination.ts";
 import { publicUrl } from "../config.ts";
 import { declareRoute, jsonBody, jsonResponse, newRouter, problems } from "./_route.ts";
-import { IdParam, ownerField, pageOf } from "./_schemas.ts";
+import { IdParam, idText, instant, ownerField, pageOf } from "./_schemas.ts";
 
 const STATUSES = ["preliminary", "final", "corrected"] as const;
 
@@ -51,10 +51,10 @@ const values = {
   result_value: z.string().max(5000),
   unit: z.string().max(50),
   reference_range: z.string().max(100),
-  result_date: z.iso.datetime({ offset: true }),
+  result_date: instant,
   comments: z.string().max(5000),
 };
-const formId = z.coerce.number().int().positive().max(2147483647);
+const formId = idText;
 const filePart = z.custom<File>((v) => v instanceof File, { message: "Must be a file part" })
   .openapi({ type: "string", format: "binary", description: "PDF, PNG, JPEG or UTF-8 text, at most 10 MiB" });
 const createFields = {
@@ -167,6 +167,7 @@ const create = declareRoute({
     "type, else 415). A body is required.",
   access: write,
   audit: { action: "create", table: TABLE },
+  idempotent: true,
   bodyLimit: UPLOAD_LIMIT,
   request: uploadBody(LabResultCreate, LabResultCreateForm),
   responses: { 201: jsonResponse("The new lab result", LabResult), ...problems(400, 401, 403, 413, 415, 422) },
@@ -196,6 +197,7 @@ const correct = declareRoute({
     "`superseded_by` set. Only the latest version can be corrected (409). JSON or multipart/form-data.",
   access: write,
   audit: { action: "create", table: TABLE },
+  idempotent: true,
   bodyLimit: UPLOAD_LIMIT,
   request: { params: IdParam, ...uploadBody(LabResultCorrection, LabResultCorrectionForm) },
   responses: { 201: jsonResponse("The correction", LabResult), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
@@ -267,9 +269,9 @@ export function labResultRoutes() {
     const row = await audited(c, async (tx) => {
       const created = await createLabResult(tx, caller, patient, columns, file, now(c));
       if (!created) throw invalid([{ pointer: "/patient", detail: "Not a patient under your care" }]);
-      return { result: created, rowIds: [created.result.id], patientIds: [patient] };
+      return { result: labResultView(created), rowIds: [created.result.id], patientIds: [patient] };
     });
-    return c.json(labResultView(row), 201);
+    return c.json(row, 201);
   });
 
   app.openapi(patch, async (c) => {
@@ -307,9 +309,13 @@ export function labResultRoutes() {
         throw new ProblemError(409, "conflict", `This version was already corrected by ${latest}`);
       }
       const corrected = await correctLabResult(tx, earlier, columnsOf(fields), file, now(c));
-      return { result: corrected, rowIds: [corrected.result.id], patientIds: [earlier.result.patientId] };
+      return {
+        result: labResultView(corrected),
+        rowIds: [corrected.result.id],
+        patientIds: [earlier.result.patientId],
+      };
     }, { details: { corrects: id } });
-    return c.json(labResultView(row), 201);
+    return c.json(row, 201);
   });
 
   return app;

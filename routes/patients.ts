@@ -17,7 +17,7 @@ import { keyset, orderingQuery, pageQuery, publicRequestUrl } from "../services/
 import { publicUrl } from "../config.ts";
 import { declareRoute, jsonBody, jsonResponse, newRouter, problems } from "./_route.ts";
 import { phone } from "./auth_schemas.ts";
-import { IdParam, ownerField, pageOf } from "./_schemas.ts";
+import { calendarDate, IdParam, ownerField, pageOf } from "./_schemas.ts";
 
 const Patient = z.object({
   id: z.number().int(),
@@ -36,7 +36,7 @@ const Patient = z.object({
 const editable = {
   first_name: z.string().max(100),
   last_name: z.string().max(100),
-  date_of_birth: z.iso.date().nullable(),
+  date_of_birth: calendarDate.nullable(),
   phone: phone.nullable(),
   address: z.string().max(500).nullable(),
   emergency_contact: z.string().max(500).nullable(),
@@ -89,6 +89,7 @@ const create = declareRoute({
   summary: "Create a patient profile (one per user with the patient role; `user` is the caller unless admin)",
   access: write,
   audit: { action: "create", table: TABLE },
+  idempotent: true,
   request: jsonBody(PatientCreate),
   responses: { 201: jsonResponse("The new profile", Patient), ...problems(400, 401, 403, 409, 413, 415, 422) },
 });
@@ -172,9 +173,9 @@ export function patientRoutes() {
           errors: [{ pointer: "/user", detail: "Not a patient" }],
         });
       }
-      return { result: created, rowIds: [owner], patientIds: [owner] };
+      return { result: patientView(created), rowIds: [owner], patientIds: [owner] };
     });
-    return c.json(patientView(row), 201);
+    return c.json(row, 201);
   });
 
   const change = async (c: Context<AppEnv>, id: number, body: { user?: number } & Record<string, unknown>) => {

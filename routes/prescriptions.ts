@@ -21,7 +21,7 @@ import { audited } from "../services/audited.ts";
 import { keyset, orderingQuery, pageQuery, publicRequestUrl } from "../services/pagination.ts";
 import { publicUrl } from "../config.ts";
 import { declareRoute, jsonBody, jsonResponse, newRouter, problems } from "./_route.ts";
-import { IdParam, ownerField, pageOf } from "./_schemas.ts";
+import { IdParam, idText, ownerField, pageOf } from "./_schemas.ts";
 
 const STATUSES = ["active", "completed", "cancelled"] as const;
 
@@ -72,7 +72,7 @@ const PrescriptionPatch = z.strictObject({
 }).partial().openapi("PrescriptionPatch");
 type Patch = z.infer<typeof PrescriptionPatch>;
 
-const id = z.coerce.number().int().positive().max(2147483647).optional();
+const id = idText.optional();
 const ORDERINGS = Object.keys(PRESCRIPTION_ORDERINGS) as (keyof typeof PRESCRIPTION_ORDERINGS)[];
 const ListQuery = z.object({
   ...pageQuery,
@@ -134,6 +134,7 @@ const create = declareRoute({
   summary: "Write a prescription for a patient under the caller's care (`doctor` is the caller; status starts active)",
   access: { kind: "permission", permission: "prescriptions:write", scope: "patient" },
   audit: { action: "create", table: TABLE },
+  idempotent: true,
   request: jsonBody(PrescriptionCreate),
   responses: { 201: jsonResponse("The new prescription", Prescription), ...problems(400, 401, 403, 413, 415, 422) },
 });
@@ -238,9 +239,9 @@ export function prescriptionRoutes() {
     const row = await audited(c, async (tx) => {
       const created = await createPrescription(tx, caller, { patientId: patient, ...fields }, now(c), prescriptionView);
       if (!created) throw invalid([{ pointer: "/patient", detail: "Not a patient under your care" }]);
-      return { result: created, rowIds: [created.id], patientIds: [patient] };
+      return { result: prescriptionView(created), rowIds: [created.id], patientIds: [patient] };
     });
-    return c.json(prescriptionView(row), 201);
+    return c.json(row, 201);
   });
 
   app.openapi(patch, async (c) => {

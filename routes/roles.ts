@@ -91,6 +91,7 @@ const create = declareRoute({
   tags: ["roles"],
   summary: "Create a role from catalogue permissions; it takes effect for its holders on their next request",
   access: write,
+  idempotent: true,
   request: jsonBody(RoleCreate),
   responses: { 201: jsonResponse("The new role", Role), ...problems(400, 401, 403, 409, 413, 415, 422) },
 });
@@ -167,10 +168,10 @@ export function roleRoutes() {
         const codes = unique(body.permissions);
         const created = await insertRole(tx, { roleName: body.role_name, description: body.description ?? "" }, codes)
           .catch(duplicateRoleName);
-        return { result: created, targetId: created.id, details: { change: "created", ...summary(created) } };
+        return { result: roleView(created), targetId: created.id, details: { change: "created", ...summary(created) } };
       },
     });
-    return c.json(roleView(row), 201);
+    return c.json(row, 201);
   });
 
   app.openapi(put, async (c) => {

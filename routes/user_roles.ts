@@ -17,7 +17,7 @@ import { type FieldError, notFound, ProblemError, sqlConstraint } from "../middl
 import { keyset, orderingQuery, pageQuery, publicRequestUrl } from "../services/pagination.ts";
 import { auditedChange } from "../services/users.ts";
 import { declareRoute, jsonBody, jsonResponse, newRouter, problems } from "./_route.ts";
-import { IdParam, pageOf } from "./_schemas.ts";
+import { IdParam, idText, pageOf } from "./_schemas.ts";
 import { keepSomeoneWhoCanAssignRoles } from "./users.ts";
 
 const UserRole = z.object({
@@ -36,8 +36,8 @@ const ORDERINGS = Object.keys(USER_ROLE_ORDERINGS) as (keyof typeof USER_ROLE_OR
 const ListQuery = z.object({
   ...pageQuery,
   ordering: orderingQuery(ORDERINGS, "id"),
-  user: z.coerce.number().int().positive().max(2147483647).optional().openapi({ description: "User id" }),
-  role: z.coerce.number().int().positive().max(2147483647).optional().openapi({ description: "Role id" }),
+  user: idText.optional().openapi({ description: "User id" }),
+  role: idText.optional().openapi({ description: "Role id" }),
 });
 
 const read = { kind: "permission", permission: "userroles:read", scope: "all" } as const;
@@ -75,6 +75,7 @@ const create = declareRoute({
   summary: "Give a user a role",
   description: NEXT_REQUEST,
   access: write,
+  idempotent: true,
   request: jsonBody(UserRoleCreate),
   responses: { 201: jsonResponse("The assignment", UserRole), ...problems(400, 401, 403, 409, 413, 415, 422) },
 });
@@ -146,10 +147,10 @@ export function userRoleRoutes() {
         const roleName = await existingReferences(tx, { userId: body.user, roleId: body.role });
         const created = await insertUserRole(tx, body.user, body.role, c.get("deps").clock()).catch(alreadyAssigned);
         const details = { change: "assigned", user: body.user, role: body.role, role_name: roleName };
-        return { result: created, targetId: created.id, details };
+        return { result: view(created), targetId: created.id, details };
       },
     });
-    return c.json(view(row), 201);
+    return c.json(row, 201);
   });
 
   app.openapi(

@@ -94,6 +94,7 @@ const create = declareRoute({
   tags: ["users"],
   summary: "Create an account (administrators); it has no role until one is assigned through /userroles/",
   access: adminOnly,
+  idempotent: true,
   request: jsonBody(UserCreate),
   responses: { 201: jsonResponse("The new user", User), ...problems(400, 401, 403, 409, 413, 415, 422) },
 });
@@ -194,10 +195,10 @@ export function userRoutes() {
           phone: body.phone ?? null,
           accountStatus: body.account_status ?? "active",
         }).catch(duplicateAccount);
-        return { result: created, targetId: created.id, details: { account_status: created.accountStatus } };
+        return { result: view(created), targetId: created.id, details: { account_status: created.accountStatus } };
       },
     });
-    return c.json(view(row), 201);
+    return c.json(row, 201);
   });
 
   app.openapi(put, async (c) => c.json(view(await changeUser(c, c.req.valid("param").id, c.req.valid("json"))), 200));

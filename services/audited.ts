@@ -1,8 +1,11 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app_env.ts";
+import { isConnectionError } from "../db/availability.ts";
 import type { Database } from "../db/client.ts";
 import { principalOf } from "../middleware/authenticate.ts";
-import { ProblemError } from "../middleware/problem.ts";
+import { claimKey, storeResponse } from "../db/idempotency.ts";
+import { inFlight, KeyAlreadyUsed } from "../middleware/idempotency.ts";
+import { ProblemError, sqlState } from "../middleware/problem.ts";
 import { originOf } from "../middleware/request_context.ts";
 import { type AuditAction, type AuditOutcome, recordAudit } from "./audit.ts";
 
@@ -26,7 +29,7 @@ const READ_ACTIONS: ReadonlySet<AuditAction> = new Set(["read", "list", "downloa
 export async function audited<T>(
   c: Context<AppEnv>,
   work: (tx: Database) => Promise<Touched<T>>,
-  override: { action?: AuditAction; table?: string; details?: Record<string, unknown> } = {},
+  override: { action?: AuditAction; table?: string; details?: Record<string, unknown>; status?: number } = {},
 ): Promise<T> {
   const spec = c.get("auditSpec");
   const action = override.action ?? spec?.action;
@@ -43,12 +46,16 @@ export async function audited<T>(
     : <R>(fn: (tx: Database) => Promise<R>) => db.transaction((tx) => fn(tx as unknown as Database));
   try {
     return await run(async (tx) => {
+      const claim = READ_ACTIONS.has(action) ? null : await claimRequestKey(c, tx);
       const touched = await work(tx);
       try {
         await record(tx, "success", touched);
       } catch (e) {
+        if (isConnectionError(e)) throw e;
         throw new AuditUnavailable(String((e as Error)?.message));
       }
+      // An idempotent create's result is its response body, kept with the change it answers.
+      if (claim !== null) await storeResponse(tx, claim, override.status ?? 201, touched.result);
       return touched.result;
     });
   } catch (e) {
@@ -56,15 +63,37 @@ export async function audited<T>(
       c.get("logger").error("audit record could not be written", { request_id: c.get("requestId") });
       throw new ProblemError(503, "audit-unavailable", "The request could not be recorded; try again later");
     }
-    if (e instanceof ProblemError && e.status < 500) {
+    if (e instanceof ProblemError && e.status < 500 && !(e instanceof KeyAlreadyUsed)) {
       const id = c.req.param("id");
-      await record(db, "denied", { rowIds: id ? [id] : [], patientIds: [] }).catch(() => {
+      await record(db, "denied", { rowIds: id ? [id] : [], patientIds: [] }).catch((failure) => {
+        if (isConnectionError(failure)) throw failure;
         throw new ProblemError(503, "audit-unavailable", "The request could not be recorded; try again later");
       });
     }
     throw e;
   }
 }
+
+/**
+ * Claims the request's Idempotency-Key (when it sent one) inside the transaction of the change:
+ * the id of the claim, or null without a key. A key committed first by another request is
+ * `KeyAlreadyUsed` (answered with that request's response); one still running past the wait, 409.
+ */
+export async function claimRequestKey(c: Context<AppEnv>, tx: Database): Promise<number | null> {
+  const claim = c.get("idempotency");
+  if (!claim) return null;
+  const { clock, config } = c.get("deps");
+  try {
+    const id = await claimKey(tx, { ...claim, now: clock(), waitMs: config.IDEMPOTENCY_WAIT_MS });
+    if (id === null) throw new KeyAlreadyUsed();
+    return id;
+  } catch (e) {
+    if (sqlState(e) === "55P03") throw inFlight();
+    throw e;
+  }
+}
+
+export { storeResponse };
 
 async function auditEvent(
   c: Context<AppEnv>,

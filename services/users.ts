@@ -14,7 +14,9 @@ import {
 import { principalOf } from "../middleware/authenticate.ts";
 import { ProblemError } from "../middleware/problem.ts";
 import { originOf } from "../middleware/request_context.ts";
+import { KeyAlreadyUsed } from "../middleware/idempotency.ts";
 import { type AuditAction, type AuditOutcome, recordAudit } from "./audit.ts";
+import { claimRequestKey, storeResponse } from "./audited.ts";
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -148,14 +150,17 @@ export async function auditedChange<T>(
   try {
     await steps.check?.();
     return await db.transaction(async (tx) => {
+      const claim = await claimRequestKey(c, tx);
       const done = await steps.change(tx);
       await record(tx, "success", done.targetId, done.details);
+      // An idempotent create's result is its response body, kept with the change it answers.
+      if (claim !== null) await storeResponse(tx, claim, 201, done.result);
       return done.result;
     });
   } catch (e) {
     const cause = (e as Error)?.cause;
     const problem = e instanceof ProblemError ? e : cause instanceof ProblemError ? cause : null;
-    if (problem && problem.status < 500) {
+    if (problem && problem.status < 500 && !(problem instanceof KeyAlreadyUsed)) {
       await record(db, "denied", c.req.param("id") ?? null, { status: problem.status, reason: problem.detail });
     }
     throw e;
