@@ -21,7 +21,7 @@ import { audited } from "../services/audited.ts";
 import { verifyAuditChain } from "../services/audit_verify.ts";
 import { keyset, orderingQuery, pageQuery, publicRequestUrl } from "../services/pagination.ts";
 import { declareRoute, jsonBody, jsonResponse, newRouter, problems, ProblemSchema } from "./_route.ts";
-import { IdParam, pageOf } from "./_schemas.ts";
+import { IdParam, idText, instant, pageOf } from "./_schemas.ts";
 
 const AuditLog = z.object({
   id: z.number().int(),
@@ -50,7 +50,7 @@ const tableName = z.string().min(1).max(64).regex(/^[a-z_][a-z0-9_]*$/, "Lower-c
 // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
 const targetId = z.string().min(1).max(200).regex(/^[^\u0000-\u001f]+$/, "No control characters")
   .refine((s) => s.isWellFormed(), "No unpaired surrogates");
-const userId = z.coerce.number().int().positive().max(2147483647);
+const userId = idText;
 
 const Details = z.record(z.string(), z.unknown()).superRefine((details, ctx) => {
   const text = JSON.stringify(details);
@@ -84,8 +84,8 @@ const ListQuery = z.object({
   target_id: targetId.optional(),
   action: z.enum(AUDIT_ACTIONS).optional(),
   outcome: z.enum(AUDIT_OUTCOMES).optional(),
-  from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Events at or after (ISO 8601)" }),
-  to: z.iso.datetime({ offset: true }).optional().openapi({ description: "Events before (ISO 8601)" }),
+  from: instant.optional().openapi({ description: "Events at or after (ISO 8601)" }),
+  to: instant.optional().openapi({ description: "Events before (ISO 8601)" }),
 });
 
 const TABLE = "audit_logs";

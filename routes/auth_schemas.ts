@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PASSWORD_MAX_LENGTH } from "../services/passwords.ts";
+import { calendarDate } from "./_schemas.ts";
 
 // Password bodies are bounded generously here; the policy (8–128, not common) answers separately
 // with its own message so a too-short password is reported as such, not as a type error.
@@ -16,7 +17,7 @@ export const RegisterBody = z.strictObject({
   password,
   first_name: name.optional(),
   last_name: name.optional(),
-  date_of_birth: z.iso.date().optional(),
+  date_of_birth: calendarDate.optional(),
   phone: phone.optional(),
 }).openapi("RegisterRequest");
 

@@ -149,10 +149,14 @@ export function planChange(current: AppointmentState, request: ChangeRequest, pa
 /** A booking's time rules: in the future and, where the doctor keeps hours, inside one interval. */
 export function checkBookable(start: Date, end: Date, now: Date, schedule: DoctorSchedule): void {
   if (start.getTime() <= now.getTime()) throw invalid("/appointment_date", "Must be in the future");
+  if (end.getTime() > LATEST_END) throw invalid("/duration_minutes", "Must end by 9999-12-31");
   if (!fitsWorkingHours(schedule, start, end)) {
     throw invalid("/appointment_date", "Outside the doctor's working hours");
   }
 }
+
+/** The last instant an appointment may end (what Postgres and a JS Date both hold). */
+const LATEST_END = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 export function endOf(start: Date, durationMinutes: number): Date {
   return new Date(start.getTime() + durationMinutes * 60_000);

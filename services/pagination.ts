@@ -6,7 +6,8 @@ import { ProblemError } from "../middleware/problem.ts";
 
 /** `?page_size=` (default 50, at most 200), `?cursor=` (opaque), `?ordering=` (`field` or `-field`). */
 export const pageQuery = {
-  page_size: z.coerce.number().int().min(1).max(200).default(50),
+  page_size: z.string().regex(/^[1-9][0-9]{0,2}$/, "An integer from 1 to 200").transform(Number)
+    .pipe(z.number().int().max(200)).default(50).openapi({ type: "integer", minimum: 1, maximum: 200 }),
   cursor: z.string().max(500).optional(),
 };
 
