@@ -26,6 +26,8 @@ interface Answer {
   type?: string;
   contentType: string | null;
   at: number;
+  /** How long the request took, in milliseconds. */
+  took: number;
   id?: number;
 }
 interface Write {
@@ -104,11 +106,14 @@ Deno.test({
             assert(firstSuccess, "a write succeeded after the restart");
             const recovery = firstSuccess.at - run.restartedAt;
             assert(recovery <= 1000, `first success ${recovery} ms after the restart`);
+            assertEquals([run.ready, run.health], [503, 200], "during the outage /ready is 503 and /health 200");
+            const slowest = Math.max(...failures.map((a) => a.took));
+            assert(slowest < 3000, `a refused request took ${slowest} ms (bounded by the 2 s connect timeout)`);
             const acknowledged = run.writes.filter((w) => w.acknowledged !== undefined).length;
             figures.push(
               `${mode}: ${run.writes.length} writes, ${acknowledged} acknowledged, 0 lost, 0 doubled, ` +
                 `${failures.length} × 503 (${during} during the ${run.restartedAt - run.stoppedAt} ms outage), ` +
-                `first success ${recovery} ms after restart`,
+                `slowest 503 ${slowest} ms, first success ${recovery} ms after restart`,
             );
           },
         );
@@ -194,6 +199,7 @@ async function outage(
         reason: w.marker,
       }
       : { patient: ids.patient, medication: w.marker, dosage: "1 tablet", frequency: "daily" };
+    const sent = Date.now();
     const res = await fetch(`${base}/${w.kind === "appointment" ? "appointments" : "prescriptions"}/`, {
       method: "POST",
       headers: {
@@ -210,6 +216,7 @@ async function outage(
       type: json.type,
       contentType: res.headers.get("content-type"),
       at: Date.now(),
+      took: Date.now() - sent,
       id: json.id,
     };
   };
@@ -224,6 +231,7 @@ async function outage(
           type: String(e),
           contentType: null,
           at: Date.now(),
+          took: 0,
         }));
         answers.push(answer);
         if (answer.status >= 200 && answer.status < 300) w.acknowledged = answer.id;
@@ -241,11 +249,18 @@ async function outage(
   const stoppedAt = Date.now();
   if (mode === "immediate") await cluster.stopImmediate();
   else await cluster.killPostmaster();
-  await new Promise((r) => setTimeout(r, 2000));
+  await new Promise((r) => setTimeout(r, 1000));
+  const probes = await Promise.all(["/ready", "/health"].map((p) =>
+    fetch(`${base}${p}`).then(async (r) => {
+      await r.body?.cancel();
+      return r.status;
+    })
+  ));
+  await new Promise((r) => setTimeout(r, 1000));
   await cluster.start();
   const restartedAt = Date.now();
   await new Promise((r) => setTimeout(r, 2000));
   stop = true;
   await Promise.all(running);
-  return { answers, writes, stoppedAt, restartedAt };
+  return { answers, writes, stoppedAt, restartedAt, ready: probes[0], health: probes[1] };
 }
