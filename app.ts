@@ -1,24 +1,23 @@
-import type { AppDeps } from "./app_env.ts";
 import { accessLog } from "./middleware/access_log.ts";
 import { notFoundHandler, onError } from "./middleware/problem.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import { newRouter } from "./routes/_route.ts";
-import { authRoutes } from "./routes/auth.ts";
-import { healthRoutes } from "./routes/health.ts";
-import { meRoutes } from "./routes/me.ts";
-import { passwordResetRoutes } from "./routes/password_reset.ts";
-import { patientRoutes } from "./routes/patients.ts";
-import { appointmentRoutes } from "./routes/appointments.ts";
-import { auditLogRoutes } from "./routes/audit_logs.ts";
+import { appointmentRoutes } from "./routes/appointments/index.ts";
+import { auditLogRoutes } from "./routes/auditlogs/index.ts";
+import { authRoutes } from "./routes/auth/index.ts";
 import { docsRoutes } from "./routes/docs.ts";
-import { doctorRoutes } from "./routes/doctors.ts";
-import { labResultRoutes } from "./routes/lab_results.ts";
-import { prescriptionRoutes } from "./routes/prescriptions.ts";
-import { roleRoutes } from "./routes/roles.ts";
-import { userRoleRoutes } from "./routes/user_roles.ts";
-import { userRoutes } from "./routes/users.ts";
+import { doctorRoutes } from "./routes/doctors/index.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { labResultRoutes } from "./routes/labresults/index.ts";
+import { meRoutes } from "./routes/me/index.ts";
+import { patientRoutes } from "./routes/patients/index.ts";
+import { prescriptionRoutes } from "./routes/prescriptions/index.ts";
+import { roleRoutes } from "./routes/roles/index.ts";
+import { userRoleRoutes } from "./routes/userroles/index.ts";
+import { userRoutes } from "./routes/users/index.ts";
+import type { AppDeps } from "./services/deps.ts";
 
-export type { AppDeps } from "./app_env.ts";
+export type { AppDeps };
 
 /** Builds the API on the given dependencies; tests call it with their own database and clock. */
 export function createApp(deps: AppDeps) {
@@ -30,7 +29,6 @@ export function createApp(deps: AppDeps) {
 
   app.route("/", healthRoutes());
   app.route("/", authRoutes());
-  app.route("/", passwordResetRoutes());
   app.route("/", meRoutes());
   app.route("/", userRoutes());
   app.route("/", roleRoutes());

@@ -1,41 +1,21 @@
-import { and, eq, gte, inArray, lt, ne, or, type SQL, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
-import type { AppDeps, RowScope } from "../app_env.ts";
+import { and, eq, gte, lt, ne, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client.ts";
 import { queryRows } from "./client.ts";
-import { underCareOf } from "./scoped.ts";
+import { type PolicyOf, underCareOf } from "./policies.ts";
 import { appointments, doctorProfiles, roles, userRoles } from "./schema.ts";
+import { type InScope, inScopeRow, restrict, type Scope } from "./scope.ts";
 
 export type AppointmentRow = typeof appointments.$inferSelect;
 export type AppointmentChanges = Partial<
   Pick<AppointmentRow, "appointmentDate" | "durationMinutes" | "status" | "notes" | "reason" | "cancellationReason">
 >;
-
-/**
- * Reads go through this alias: the "under care" predicate is a subquery on `appointments`
- * itself, and with the outer table unaliased its `"appointments"."patient_id"` would bind to the
- * subquery's own row (every appointment of a doctor's any live patient would match).
- */
-const appt = alias(appointments, "appt");
+type AppointmentScope = Scope<PolicyOf<"appointments">>;
 
 export const APPOINTMENT_ORDERINGS = {
-  appointment_date: appt.appointmentDate,
-  created_at: appt.createdAt,
-} as const;
-
-/** Ids and sort keys pagination needs (the alias's columns). */
-export const APPOINTMENT_ID = appt.id;
-
-/**
- * The rows a caller reaches: their own as patient, those of patients under their care, and
- * their own as doctor (cancelled ones included); `undefined` means every row.
- */
-export function appointmentScope(scope: RowScope | undefined): SQL | undefined {
-  if (!scope) return sql`false`;
-  if (scope.kind === "any") return undefined;
-  // A patient sees their own appointments, a doctor theirs (contract); not other doctors' visits.
-  return or(eq(appt.patientId, scope.userId), eq(appt.doctorId, scope.userId));
-}
+  appointment_date: { column: appointments.appointmentDate, value: (r: AppointmentRow) => r.appointmentDate },
+  created_at: { column: appointments.createdAt, value: (r: AppointmentRow) => r.createdAt },
+};
+export const APPOINTMENT_ID = { column: appointments.id, value: (r: AppointmentRow) => r.id };
 
 export interface AppointmentFilters {
   patient?: number;
@@ -50,33 +30,33 @@ export interface AppointmentFilters {
 /** Appointments in the caller's scope: one query whatever the page size. */
 export function listAppointments(
   db: Database,
-  scope: RowScope | undefined,
+  scope: AppointmentScope,
   query: AppointmentFilters & { where?: SQL; orderBy: SQL[]; limit: number },
 ): Promise<AppointmentRow[]> {
-  return db.select().from(appt)
+  return db.select().from(appointments)
     .where(and(
-      appointmentScope(scope),
-      query.patient === undefined ? undefined : eq(appt.patientId, query.patient),
-      query.doctor === undefined ? undefined : eq(appt.doctorId, query.doctor),
-      query.status === undefined ? undefined : eq(appt.status, query.status),
-      query.from === undefined ? undefined : gte(appt.appointmentDate, query.from),
-      query.to === undefined ? undefined : lt(appt.appointmentDate, query.to),
+      restrict(scope),
+      query.patient === undefined ? undefined : eq(appointments.patientId, query.patient),
+      query.doctor === undefined ? undefined : eq(appointments.doctorId, query.doctor),
+      query.status === undefined ? undefined : eq(appointments.status, query.status),
+      query.from === undefined ? undefined : gte(appointments.appointmentDate, query.from),
+      query.to === undefined ? undefined : lt(appointments.appointmentDate, query.to),
       query.where,
     ))
     .orderBy(...query.orderBy)
     .limit(query.limit);
 }
 
-/** One appointment if it is in scope; `forUpdate` locks it for the rest of the transaction. */
+/** One appointment if it is in scope; `lock` holds it for the rest of the transaction. */
 export async function findAppointment(
   db: Database,
-  scope: RowScope | undefined,
+  scope: AppointmentScope,
   id: number,
-  options: { forUpdate?: boolean } = {},
-): Promise<AppointmentRow | undefined> {
-  const query = db.select().from(appt).where(and(eq(appt.id, id), appointmentScope(scope)));
-  const [row] = options.forUpdate ? await query.for("update") : await query;
-  return row;
+  options: { lock?: boolean } = {},
+): Promise<InScope<AppointmentRow> | undefined> {
+  const query = db.select().from(appointments).where(and(eq(appointments.id, id), restrict(scope)));
+  const [row] = options.lock ? await query.for("update") : await query;
+  return inScopeRow(row);
 }
 
 /** Inserts a booking; `ends_at` is derived here (a check constraint holds it to start + duration). */
@@ -94,10 +74,10 @@ export async function insertAppointment(
   return row;
 }
 
-/** Applies planned changes to an appointment already found (and locked) in scope. */
+/** Applies planned changes to an appointment read (and locked) through the caller's scope. */
 export async function updateAppointment(
   db: Database,
-  current: AppointmentRow,
+  current: InScope<AppointmentRow>,
   changes: AppointmentChanges,
   now: Date,
 ): Promise<AppointmentRow> {
@@ -110,12 +90,8 @@ export async function updateAppointment(
   return row;
 }
 
-export async function deleteAppointment(db: Database, scope: RowScope | undefined, id: number) {
-  const inScope = db.select({ id: appt.id }).from(appt).where(and(eq(appt.id, id), appointmentScope(scope)));
-  const rows = await db.delete(appointments)
-    .where(and(eq(appointments.id, id), inArray(appointments.id, inScope)))
-    .returning({ id: appointments.id, patientId: appointments.patientId });
-  return rows[0];
+export async function deleteAppointment(db: Database, row: InScope<AppointmentRow>): Promise<void> {
+  await db.delete(appointments).where(eq(appointments.id, row.id));
 }
 
 /**
@@ -123,25 +99,25 @@ export async function deleteAppointment(db: Database, scope: RowScope | undefine
  * always, its id only when the caller's scope reaches it (the time alone names no patient).
  */
 export async function findOverlap(
-  { db }: Pick<AppDeps, "db">,
-  scope: RowScope | undefined,
+  db: Database,
+  scope: AppointmentScope,
   window: { doctorId: number; start: Date; end: Date; excludeId?: number },
 ): Promise<{ id: number | null; start: Date; end: Date } | undefined> {
-  const visible = appointmentScope(scope) ?? sql`true`;
+  const visible = restrict(scope) ?? sql`true`;
   const [row] = await db.select({
-    id: appt.id,
-    start: appt.appointmentDate,
-    end: appt.endsAt,
+    id: appointments.id,
+    start: appointments.appointmentDate,
+    end: appointments.endsAt,
     visible: sql<boolean>`coalesce(${visible}, false)`,
-  }).from(appt)
+  }).from(appointments)
     .where(and(
-      eq(appt.doctorId, window.doctorId),
-      ne(appt.status, "cancelled"),
-      lt(appt.appointmentDate, window.end),
-      sql`${appt.endsAt} > ${window.start}`,
-      window.excludeId === undefined ? undefined : ne(appt.id, window.excludeId),
+      eq(appointments.doctorId, window.doctorId),
+      ne(appointments.status, "cancelled"),
+      lt(appointments.appointmentDate, window.end),
+      sql`${appointments.endsAt} > ${window.start}`,
+      window.excludeId === undefined ? undefined : ne(appointments.id, window.excludeId),
     ))
-    .orderBy(appt.appointmentDate)
+    .orderBy(appointments.appointmentDate)
     .limit(1);
   return row && { id: row.visible ? row.id : null, start: row.start, end: row.end };
 }
@@ -198,21 +174,17 @@ export async function doctorSchedule(
 }
 
 /**
- * For free slots (not health data: times only, nothing about who): the doctor's schedule, or
- * undefined when the user is not a doctor, and the start and end of their live appointments
- * overlapping [from, to).
+ * For free slots (not health data: times only, nothing about who): the start and end of the
+ * doctor's live appointments overlapping [from, to).
  */
-export async function doctorBookings({ db }: Pick<AppDeps, "db">, doctorId: number, from: Date, to: Date) {
-  const schedule = await doctorSchedule(db, doctorId);
-  if (!schedule) return undefined;
-  const busy = await db.select({ start: appointments.appointmentDate, end: appointments.endsAt }).from(appointments)
+export function busyTimes(db: Database, doctorId: number, from: Date, to: Date) {
+  return db.select({ start: appointments.appointmentDate, end: appointments.endsAt }).from(appointments)
     .where(and(
       eq(appointments.doctorId, doctorId),
       ne(appointments.status, "cancelled"),
       lt(appointments.appointmentDate, to),
       sql`${appointments.endsAt} > ${from}`,
     ));
-  return { schedule, busy };
 }
 
 function holdsRole(userId: number, roleName: string): SQL {

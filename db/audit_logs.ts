@@ -1,13 +1,64 @@
 import { and, arrayContains, eq, getTableColumns, gte, lt, type SQL, sql } from "drizzle-orm";
 import { type AnyPgColumn, customType, pgTable } from "drizzle-orm/pg-core";
-import type { RowScope } from "../app_env.ts";
-import { ProblemError } from "../middleware/problem.ts";
-import type { AuditAction, AuditOutcome } from "../services/audit.ts";
+import { Malformed } from "../errors.ts";
 import type { Database } from "./client.ts";
-import { selfScope } from "./scoped.ts";
+import type { PolicyOf } from "./policies.ts";
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES, auditLogs, doctorProfiles, patientProfiles, users } from "./schema.ts";
+import { inScopeRow, restrict, type Scope } from "./scope.ts";
 
 export { AUDIT_ACTIONS, AUDIT_OUTCOMES };
+export type AuditAction = typeof AUDIT_ACTIONS[number];
+export type AuditOutcome = typeof AUDIT_OUTCOMES[number];
+
+/** Where a request came from, as recorded with each audit event. */
+export interface RequestOrigin {
+  ipAddress: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+/** One audit record as the unit of work writes it (the chain columns are set by a trigger). */
+export interface AuditRecord {
+  userId: number | null;
+  role: string | null;
+  action: AuditAction | string;
+  outcome: AuditOutcome;
+  targetTable: string | null;
+  targetId: string | null;
+  patientIds: number[];
+  details: Record<string, unknown>;
+  /** Appended by a user, not recorded by the system. */
+  appended?: boolean;
+  at: Date;
+}
+
+/**
+ * Appends one audit record and returns it. Only the unit of work calls this: pass the
+ * transaction of the change so both commit or neither does.
+ */
+export async function insertAuditRecord(
+  db: Pick<Database, "insert">,
+  origin: RequestOrigin,
+  record: AuditRecord,
+): Promise<AuditLogRow> {
+  const [row] = await db.insert(auditLogs).values({
+    userId: record.userId,
+    role: record.role,
+    action: record.action,
+    outcome: record.outcome,
+    targetTable: record.targetTable,
+    targetId: record.targetId,
+    patientId: record.patientIds.length === 1 ? record.patientIds[0] : null,
+    patientIds: record.patientIds,
+    ipAddress: origin.ipAddress,
+    userAgent: origin.userAgent?.slice(0, 500) ?? null,
+    requestId: origin.requestId,
+    details: record.details,
+    appended: record.appended ?? false,
+    eventTimestamp: record.at,
+  }).returning();
+  return row;
+}
 
 export type AuditLogRow = typeof auditLogs.$inferSelect;
 /** A row plus its timestamp as text with microseconds, the value its keyset cursor carries. */
@@ -22,9 +73,9 @@ export type AuditLogListRow = AuditLogRow & { eventAt: string };
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const cursorValue = <T>(valid: (v: unknown) => boolean) => (value: T): T => {
   if (valid(value)) return value;
-  throw new ProblemError(400, "invalid-cursor", "The cursor is invalid or was made for another ordering", {
-    errors: [{ parameter: "cursor", detail: "Use the next or previous link of a page" }],
-  });
+  throw new Malformed("invalid-cursor", "The cursor is invalid or was made for another ordering", [
+    { parameter: "cursor", detail: "Use the next or previous link of a page" },
+  ]);
 };
 const cursorColumns = pgTable("audit_logs", {
   id: customType<{ data: number; driverData: number }>({
@@ -37,9 +88,13 @@ const cursorColumns = pgTable("audit_logs", {
   })("event_timestamp"),
 });
 
-export const AUDIT_LOG_ORDERINGS = { event_timestamp: cursorColumns.eventTimestamp, id: cursorColumns.id } as const;
+/** Orderings of audit lists; a row carries `eventAt`, its timestamp as exact text. */
+export const AUDIT_LOG_ORDERINGS = {
+  event_timestamp: { column: cursorColumns.eventTimestamp, value: (r: { eventAt: string }) => r.eventAt },
+  id: { column: cursorColumns.id, value: (r: { id: number }) => r.id },
+};
 /** The tie-breaker column for keyset pages. */
-export const AUDIT_LOG_ID = auditLogs.id;
+export const AUDIT_LOG_ID = { column: auditLogs.id, value: (r: { id: number }) => r.id };
 
 const eventAt = sql<string>`to_char(${auditLogs.eventTimestamp} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
@@ -72,23 +127,19 @@ function filtersWhere(f: AuditLogFilters): SQL | undefined {
 /** A page of audit events matching the filters, one query. */
 export function listAuditLogs(
   db: Database,
-  scope: RowScope | undefined,
+  scope: Scope<PolicyOf<"audit_logs">>,
   filters: AuditLogFilters,
   page: { where?: SQL; orderBy: SQL[]; limit: number },
 ): Promise<AuditLogListRow[]> {
   return db.select({ ...getTableColumns(auditLogs), eventAt }).from(auditLogs)
-    .where(and(selfScope(scope, auditLogs.userId), filtersWhere(filters), page.where))
+    .where(and(restrict(scope), filtersWhere(filters), page.where))
     .orderBy(...page.orderBy)
     .limit(page.limit);
 }
 
-export async function findAuditLog(
-  db: Database,
-  scope: RowScope | undefined,
-  id: number,
-): Promise<AuditLogRow | undefined> {
-  const [row] = await db.select().from(auditLogs).where(and(eq(auditLogs.id, id), selfScope(scope, auditLogs.userId)));
-  return row;
+export async function findAuditLog(db: Database, scope: Scope<PolicyOf<"audit_logs">>, id: number) {
+  const [row] = await db.select().from(auditLogs).where(and(eq(auditLogs.id, id), restrict(scope)));
+  return inScopeRow(row);
 }
 
 /** True when the user has a patient profile (audit events may name only real patients). */
@@ -116,7 +167,7 @@ export interface AccessLogRow {
  */
 export function listAccessLog(
   db: Database,
-  patientId: number,
+  scope: Scope<PolicyOf<"audit_logs">>,
   page: { where?: SQL; orderBy: SQL[]; limit: number },
 ): Promise<AccessLogRow[]> {
   const fullName = (first: AnyPgColumn, last: AnyPgColumn) => sql`nullif(btrim(concat_ws(' ', ${first}, ${last})), '')`;
@@ -136,7 +187,7 @@ export function listAccessLog(
     .leftJoin(users, eq(users.id, auditLogs.userId))
     .leftJoin(doctorProfiles, eq(doctorProfiles.userId, auditLogs.userId))
     .leftJoin(patientProfiles, eq(patientProfiles.userId, auditLogs.userId))
-    .where(and(arrayContains(auditLogs.patientIds, [patientId]), page.where))
+    .where(and(restrict(scope), page.where))
     .orderBy(...page.orderBy)
     .limit(page.limit);
 }

@@ -2,18 +2,17 @@ import { PGlite } from "@electric-sql/pglite";
 import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
 import { fileURLToPath } from "node:url";
 import type { SQL } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { Config } from "../config.ts";
+import type { Database } from "./database.ts";
 import { type AvailabilityLog, createAvailability, type DatabaseAvailability } from "./availability.ts";
 import { configureNeonForProxy, openNeonPool } from "./neon.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
 
-/** One type for every driver, so the data layer is written once. */
-export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type { Database };
 
 export interface DatabaseHandle {
   db: Database;

@@ -1,24 +1,12 @@
-import { and, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
-import type { RowScope } from "../app_env.ts";
+import { and, eq, isNull, type SQL } from "drizzle-orm";
+import { isUnderCare } from "./care.ts";
 import type { Database } from "./client.ts";
-import { isUnderCare, patientScope, underCareOf } from "./scoped.ts";
+import type { PolicyOf } from "./policies.ts";
 import { labFiles, labResults } from "./schema.ts";
+import { type InScope, inScopeRow, restrict, type Scope } from "./scope.ts";
 
-/** Statuses a patient sees of their own results: a preliminary result is not released to them yet. */
-export const PATIENT_VISIBLE_STATUSES = ["final", "corrected"] as const;
-
-/**
- * The ownership predicate for lab results, with the release rule next to it: the caller's own
- * results once final or corrected, or every result of a patient under their care; `undefined`
- * (every row) for `labresults:read:any`. A preliminary result of one's own reads as not found.
- */
-export function labResultScope(scope: RowScope | undefined): SQL | undefined {
-  if (scope?.kind !== "patient") return patientScope(scope, labResults.patientId);
-  return or(
-    and(eq(labResults.patientId, scope.userId), inArray(labResults.status, [...PATIENT_VISIBLE_STATUSES])),
-    underCareOf(scope.userId, labResults.patientId),
-  );
-}
+/** `labresults:care`: own results once final or corrected (a preliminary one reads as not found), or under care. */
+type LabScope = Scope<PolicyOf<"lab_results">>;
 
 /** A lab result with its file's metadata (never the bytes). */
 export interface LabResultRow {
@@ -40,10 +28,11 @@ export type LabResultValues = Pick<
 >;
 
 export const LAB_RESULT_ORDERINGS = {
-  id: labResults.id,
-  result_date: labResults.resultDate,
-  created_at: labResults.createdAt,
-} as const;
+  id: { column: labResults.id, value: (r: LabResultRow) => r.result.id },
+  result_date: { column: labResults.resultDate, value: (r: LabResultRow) => r.result.resultDate },
+  created_at: { column: labResults.createdAt, value: (r: LabResultRow) => r.result.createdAt },
+};
+export const LAB_RESULT_ID = { column: labResults.id, value: (r: LabResultRow) => r.result.id };
 
 const fileColumns = {
   name: labFiles.name,
@@ -68,12 +57,12 @@ export interface LabResultFilters {
 /** Lab results in the caller's scope; earlier versions replaced by a correction only on request. */
 export function listLabResults(
   db: Database,
-  scope: RowScope | undefined,
+  scope: LabScope,
   query: LabResultFilters & { where?: SQL; orderBy: SQL[]; limit: number },
 ): Promise<LabResultRow[]> {
   return selectWithFile(db)
     .where(and(
-      labResultScope(scope),
+      restrict(scope),
       query.includeSuperseded ? undefined : isNull(labResults.supersededById),
       query.patient === undefined ? undefined : eq(labResults.patientId, query.patient),
       query.physician === undefined ? undefined : eq(labResults.physicianId, query.physician),
@@ -88,25 +77,25 @@ export function listLabResults(
 /** One result if it is in scope (superseded versions included); `lock` for read-modify-write. */
 export async function findLabResult(
   db: Database,
-  scope: RowScope | undefined,
+  scope: LabScope,
   id: number,
   options: { lock?: boolean } = {},
-): Promise<LabResultRow | undefined> {
-  const query = selectWithFile(db).where(and(eq(labResults.id, id), labResultScope(scope)));
+): Promise<InScope<LabResultRow> | undefined> {
+  const query = selectWithFile(db).where(and(eq(labResults.id, id), restrict(scope)));
   const [row] = options.lock ? await query.for("update", { of: labResults }) : await query;
-  return row;
+  return inScopeRow(row);
 }
 
 /** The stored file of a result in scope, bytes included; undefined when out of scope or none. */
 export async function findLabFile(
   db: Database,
-  scope: RowScope | undefined,
+  scope: LabScope,
   resultId: number,
 ): Promise<(NewFile & { patientId: number }) | undefined> {
   const [row] = await db.select({ ...fileColumns, content: labFiles.content, patientId: labResults.patientId })
     .from(labResults)
     .innerJoin(labFiles, eq(labFiles.id, labResults.fileId))
-    .where(and(eq(labResults.id, resultId), labResultScope(scope)));
+    .where(and(eq(labResults.id, resultId), restrict(scope)));
   return row;
 }
 
@@ -130,15 +119,15 @@ export async function createLabResult(
   return { result, file: file ? metaOf(file) : null };
 }
 
-/** Changes a result the caller already holds (locked). */
+/** Changes a result read (and locked) through the caller's scope. */
 export async function updateLabResult(
   db: Database,
-  id: number,
+  current: InScope<LabResultRow>,
   changes: Partial<LabResultValues>,
   now: Date,
 ): Promise<LabResultRow> {
-  await db.update(labResults).set({ ...changes, updatedAt: now }).where(eq(labResults.id, id));
-  const [row] = await selectWithFile(db).where(eq(labResults.id, id));
+  await db.update(labResults).set({ ...changes, updatedAt: now }).where(eq(labResults.id, current.result.id));
+  const [row] = await selectWithFile(db).where(eq(labResults.id, current.result.id));
   return row;
 }
 
@@ -149,7 +138,7 @@ export async function updateLabResult(
  */
 export async function correctLabResult(
   db: Database,
-  earlier: LabResultRow,
+  earlier: InScope<LabResultRow>,
   values: Partial<Omit<LabResultValues, "testType" | "status">>,
   file: NewFile | undefined,
   now: Date,

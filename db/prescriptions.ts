@@ -1,8 +1,9 @@
 import { and, asc, eq, type SQL } from "drizzle-orm";
-import type { RowScope } from "../app_env.ts";
 import type { Database } from "./client.ts";
-import { isUnderCare, patientScope } from "./scoped.ts";
+import { isUnderCare } from "./care.ts";
+import type { PolicyOf } from "./policies.ts";
 import { prescriptionHistory, prescriptions } from "./schema.ts";
+import { type InScope, inScopeRow, restrict, type Scope } from "./scope.ts";
 
 export type PrescriptionRow = typeof prescriptions.$inferSelect;
 export type PrescriptionHistoryRow = typeof prescriptionHistory.$inferSelect;
@@ -27,11 +28,14 @@ export type PrescriptionChange =
   | "refill_approved"
   | "refill_denied";
 
+type PrescriptionScope = Scope<PolicyOf<"prescriptions">>;
+
 export const PRESCRIPTION_ORDERINGS = {
-  id: prescriptions.id,
-  created_at: prescriptions.createdAt,
-  updated_at: prescriptions.updatedAt,
-} as const;
+  id: { column: prescriptions.id, value: (r: PrescriptionRow) => r.id },
+  created_at: { column: prescriptions.createdAt, value: (r: PrescriptionRow) => r.createdAt },
+  updated_at: { column: prescriptions.updatedAt, value: (r: PrescriptionRow) => r.updatedAt },
+};
+export const PRESCRIPTION_ID = { column: prescriptions.id, value: (r: PrescriptionRow) => r.id };
 
 export interface PrescriptionFilters {
   patient?: number;
@@ -42,12 +46,12 @@ export interface PrescriptionFilters {
 /** Prescriptions in the caller's scope (their own, or of patients under their care). */
 export function listPrescriptions(
   db: Database,
-  scope: RowScope | undefined,
+  scope: PrescriptionScope,
   query: PrescriptionFilters & { where?: SQL; orderBy: SQL[]; limit: number },
 ): Promise<PrescriptionRow[]> {
   return db.select().from(prescriptions)
     .where(and(
-      patientScope(scope, prescriptions.patientId),
+      restrict(scope),
       query.patient === undefined ? undefined : eq(prescriptions.patientId, query.patient),
       query.doctor === undefined ? undefined : eq(prescriptions.doctorId, query.doctor),
       query.status === undefined ? undefined : eq(prescriptions.status, query.status),
@@ -63,14 +67,13 @@ export function listPrescriptions(
  */
 export async function findPrescription(
   db: Database,
-  scope: RowScope | undefined,
+  scope: PrescriptionScope,
   id: number,
   options: { lock?: boolean } = {},
-): Promise<PrescriptionRow | undefined> {
-  const query = db.select().from(prescriptions)
-    .where(and(eq(prescriptions.id, id), patientScope(scope, prescriptions.patientId)));
+): Promise<InScope<PrescriptionRow> | undefined> {
+  const query = db.select().from(prescriptions).where(and(eq(prescriptions.id, id), restrict(scope)));
   const [row] = options.lock ? await query.for("update") : await query;
-  return row;
+  return inScopeRow(row);
 }
 
 /**
@@ -92,10 +95,10 @@ export async function createPrescription(
   return row;
 }
 
-/** Applies a change to a row the caller already holds (locked), and records it in the history. */
+/** Applies a change to a row read (and locked) through the caller's scope, and records it in the history. */
 export async function changePrescription(
   db: Database,
-  id: number,
+  current: InScope<PrescriptionRow>,
   changes: PrescriptionChanges,
   by: number,
   change: PrescriptionChange,
@@ -103,7 +106,7 @@ export async function changePrescription(
   snapshot: (row: PrescriptionRow) => unknown,
 ): Promise<PrescriptionRow> {
   const [row] = await db.update(prescriptions).set({ ...changes, updatedAt: now })
-    .where(eq(prescriptions.id, id))
+    .where(eq(prescriptions.id, current.id))
     .returning();
   await recordHistory(db, row, by, change, now, snapshot);
   return row;
@@ -126,23 +129,21 @@ async function recordHistory(
   });
 }
 
-/** The history of one prescription, oldest first (the caller has already checked its scope). */
+/** The history of one prescription read through the caller's scope, oldest first. */
 export function listPrescriptionHistory(
   db: Database,
-  prescriptionId: number,
+  prescription: InScope<PrescriptionRow>,
   query: { where?: SQL; orderBy?: SQL[]; limit: number },
 ): Promise<PrescriptionHistoryRow[]> {
   return db.select().from(prescriptionHistory)
-    .where(and(eq(prescriptionHistory.prescriptionId, prescriptionId), query.where))
+    .where(and(eq(prescriptionHistory.prescriptionId, prescription.id), query.where))
     .orderBy(...(query.orderBy ?? [asc(prescriptionHistory.id)]))
     .limit(query.limit);
 }
 
-export const HISTORY_ORDERINGS = { id: prescriptionHistory.id } as const;
+export const HISTORY_ORDERINGS = { id: { column: prescriptionHistory.id, value: (r: PrescriptionHistoryRow) => r.id } };
+export const HISTORY_ID = HISTORY_ORDERINGS.id;
 
-export async function deletePrescription(db: Database, scope: RowScope | undefined, id: number) {
-  const [row] = await db.delete(prescriptions)
-    .where(and(eq(prescriptions.id, id), patientScope(scope, prescriptions.patientId)))
-    .returning({ id: prescriptions.id, patientId: prescriptions.patientId });
-  return row;
+export async function deletePrescription(db: Database, row: InScope<PrescriptionRow>): Promise<void> {
+  await db.delete(prescriptions).where(eq(prescriptions.id, row.id));
 }

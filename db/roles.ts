@@ -7,8 +7,16 @@ export type RoleRow = typeof roles.$inferSelect;
 export type RoleWithPermissions = RoleRow & { permissions: string[] };
 export type UserRoleRow = typeof userRoles.$inferSelect;
 
-export const ROLE_ORDERINGS = { id: roles.id, role_name: roles.roleName } as const;
-export const USER_ROLE_ORDERINGS = { id: userRoles.id, assigned_at: userRoles.assignedAt } as const;
+export const ROLE_ORDERINGS = {
+  id: { column: roles.id, value: (r: RoleWithPermissions) => r.id },
+  role_name: { column: roles.roleName, value: (r: RoleWithPermissions) => r.roleName },
+};
+export const ROLE_ID = { column: roles.id, value: (r: RoleWithPermissions) => r.id };
+export const USER_ROLE_ORDERINGS = {
+  id: { column: userRoles.id, value: (r: UserRoleRow) => r.id },
+  assigned_at: { column: userRoles.assignedAt, value: (r: UserRoleRow) => r.assignedAt },
+};
+export const USER_ROLE_ID = { column: userRoles.id, value: (r: UserRoleRow) => r.id };
 
 // Explicit table names: in a one-table select drizzle leaves columns unqualified.
 const permissionCodes = sql<string[]>`coalesce((
@@ -148,4 +156,12 @@ export async function updateUserRole(
 
 export async function deleteUserRole(db: Database, id: number): Promise<void> {
   await db.delete(userRoles).where(eq(userRoles.id, id));
+}
+
+/** True when the user holds the role (by name). */
+export async function holdsRole(db: Database, userId: number, roleName: string): Promise<boolean> {
+  const rows = await db.select({ id: userRoles.id }).from(userRoles)
+    .innerJoin(roles, eq(roles.id, userRoles.roleId))
+    .where(and(eq(userRoles.userId, userId), eq(roles.roleName, roleName)));
+  return rows.length > 0;
 }

@@ -324,6 +324,19 @@ export const integrationLogs = pgTable("integration_logs", {
   check("integration_logs_sync_status_check", sql`${t.syncStatus} in ('pending', 'success', 'failed')`),
 ]);
 
+/**
+ * Events written in the same transaction as the change they describe (appointment booked, lab
+ * result released, …); a relay turns each into notifications once, on any instance.
+ */
+export const outbox = pgTable("outbox", {
+  id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  topic: varchar({ length: 64 }).notNull(),
+  payload: jsonb().notNull(),
+  createdAt: createdAt(),
+  processedAt: utc("processed_at"),
+  attempts: integer().notNull().default(0),
+}, (t) => [index("outbox_pending_idx").on(t.id).where(sql`${t.processedAt} is null`)]);
+
 export const AUDIT_ACTIONS = [
   "read",
   "list",
@@ -342,6 +355,7 @@ export const AUDIT_ACTIONS = [
   "access_denied",
 ] as const;
 export const AUDIT_OUTCOMES = ["success", "denied", "error"] as const;
+const SYSTEM_ACTIONS = AUDIT_ACTIONS.map((a) => `'${a}'`).join(", ");
 
 /** Append-only: a trigger (custom migration) refuses UPDATE, DELETE and TRUNCATE. */
 export const auditLogs = pgTable("audit_logs", {
@@ -361,6 +375,8 @@ export const auditLogs = pgTable("audit_logs", {
   // Microseconds, as hashed into the chain since migration 0003 (db/audit_logs.ts pages on the exact text).
   eventTimestamp: timestamp("event_timestamp", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   details: jsonb().notNull().default({}),
+  /** An event a user appended (`POST /auditlogs/`), as opposed to one the system recorded. */
+  appended: boolean().notNull().default(false),
   /** Hash chain, set by a trigger: position, the previous row's hash, and this row's hash. */
   chainSeq: bigint("chain_seq", { mode: "number" }),
   prevHash: char("prev_hash", { length: 64 }),
@@ -373,6 +389,12 @@ export const auditLogs = pgTable("audit_logs", {
   index("audit_logs_user_idx").on(t.userId, t.id),
   index("audit_logs_patient_idx").on(t.patientId, t.id),
   index("audit_logs_target_idx").on(t.targetTable, t.targetId),
-  check("audit_logs_action_check", sql.raw(`action in (${AUDIT_ACTIONS.map((a) => `'${a}'`).join(", ")})`)),
+  // System actions are the fixed list; an appended event names its own, never one of them.
+  check(
+    "audit_logs_action_check",
+    sql.raw(
+      `(not appended and action in (${SYSTEM_ACTIONS})) or (appended and action ~ '^[a-z][a-z0-9_]{0,31}$' and action not in (${SYSTEM_ACTIONS}))`,
+    ),
+  ),
   check("audit_logs_outcome_check", sql`${t.outcome} in ('success', 'denied', 'error')`),
 ]);

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
-import { BUILTIN_ROLES } from "../services/permissions.ts";
-import type { Database } from "./client.ts";
+import { BUILTIN_ROLES } from "./permissions.ts";
+import type { Database } from "./database.ts";
 import { rolePermissions, roles } from "./schema.ts";
 
 /**

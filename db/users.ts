@@ -1,14 +1,15 @@
-import { and, eq, getTableColumns, isNull, ne, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, isNull, ne, or, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import type { RowScope } from "../app_env.ts";
 import type { Database } from "./client.ts";
-import { selfScope } from "./scoped.ts";
-import { roles, sessions, userRoles, users } from "./schema.ts";
+import type { PolicyOf } from "./policies.ts";
+import { doctorProfiles, patientProfiles, rolePermissions, roles, sessions, userRoles, users } from "./schema.ts";
+import { type InScope, inScopeRow, restrict, type Scope } from "./scope.ts";
 
 export type UserRow = typeof users.$inferSelect;
 /** A user with the names of their roles (sorted), as the API shows them. */
 export type UserWithRoles = UserRow & { roles: string[] };
 export type UserChanges = Partial<Pick<UserRow, "username" | "email" | "phone" | "accountStatus" | "passwordHash">>;
+type UserScope = Scope<PolicyOf<"users">>;
 
 /**
  * `created_at` sorts to the millisecond: a page cursor carries a JS Date (milliseconds) while
@@ -17,10 +18,11 @@ export type UserChanges = Partial<Pick<UserRow, "username" | "email" | "phone" |
 const createdAtMs = sql`date_trunc('milliseconds', ${users.createdAt})` as unknown as AnyPgColumn;
 
 export const USER_ORDERINGS = {
-  id: users.id,
-  username: users.username,
-  created_at: createdAtMs,
-} as const;
+  id: { column: users.id, value: (r: UserWithRoles) => r.id },
+  username: { column: users.username, value: (r: UserWithRoles) => r.username },
+  created_at: { column: createdAtMs, value: (r: UserWithRoles) => r.createdAt },
+};
+export const USER_ID = { column: users.id, value: (r: UserWithRoles) => r.id };
 
 // Written with explicit table names: in a one-table select drizzle leaves columns unqualified,
 // which the subquery's joined tables would make ambiguous.
@@ -34,7 +36,7 @@ const withRoles = { ...getTableColumns(users), roles: roleNames };
 /** Users in the caller's scope (every account, or only their own), one query whatever the page size. */
 export function listUsers(
   db: Database,
-  scope: RowScope | undefined,
+  scope: UserScope,
   query: { accountStatus?: string; role?: string; where?: SQL; orderBy: SQL[]; limit: number },
 ): Promise<UserWithRoles[]> {
   const holdsRole = query.role === undefined ? undefined : sql`exists (
@@ -42,7 +44,7 @@ export function listUsers(
     where ur.user_id = ${users}.id and r.role_name = ${query.role})`;
   return db.select(withRoles).from(users)
     .where(and(
-      selfScope(scope, users.id),
+      restrict(scope),
       query.accountStatus === undefined ? undefined : eq(users.accountStatus, query.accountStatus),
       holdsRole,
       query.where,
@@ -51,43 +53,116 @@ export function listUsers(
     .limit(query.limit);
 }
 
-/** One user if in scope; another user's account reads exactly like a missing one. */
+/** One user if in scope (another user's account reads exactly like a missing one); `lock` for a change. */
 export async function findUser(
   db: Database,
-  scope: RowScope | undefined,
+  scope: UserScope,
   id: number,
-): Promise<UserWithRoles | undefined> {
-  const [row] = await db.select(withRoles).from(users).where(and(eq(users.id, id), selfScope(scope, users.id)));
-  return row;
+  options: { lock?: boolean } = {},
+): Promise<InScope<UserWithRoles> | undefined> {
+  const query = db.select(withRoles).from(users).where(and(eq(users.id, id), restrict(scope)));
+  const [row] = options.lock ? await query.for("update", { of: users }) : await query;
+  return inScopeRow(row);
 }
 
-/** Locks and returns one user in scope, for a change made in the same transaction. */
-export async function lockUser(db: Database, scope: RowScope | undefined, id: number): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(and(eq(users.id, id), selfScope(scope, users.id))).for("update");
-  return row;
+/** Finds an account by username or e-mail, case-insensitively (users may sign in with either). */
+export async function findUserByLogin(db: Database, login: string): Promise<UserRow | undefined> {
+  const lowered = login.toLowerCase();
+  const [user] = await db.select().from(users)
+    .where(or(sql`lower(${users.username}) = ${lowered}`, sql`lower(${users.email}) = ${lowered}`))
+    .orderBy(sql`lower(${users.username}) = ${lowered} desc`)
+    .limit(1);
+  return user;
 }
 
-/** Creates an account without roles (roles are given through /userroles/). */
-export async function insertUser(
-  db: Database,
-  values: { username: string; email: string; passwordHash: string; phone: string | null; accountStatus: string },
-): Promise<UserWithRoles> {
-  const [row] = await db.insert(users).values({ ...values, email: values.email.toLowerCase() }).returning();
-  return { ...row, roles: [] };
+export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
+  const [user] = await db.select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
+  return user;
 }
 
+/** The signed-in caller's own account (for `GET /me/`). */
+export async function ownAccount(db: Database, id: number): Promise<UserRow | undefined> {
+  const [user] = await db.select().from(users).where(eq(users.id, id));
+  return user;
+}
+
+export interface NewAccount {
+  username: string;
+  email: string;
+  passwordHash: string;
+  phone?: string | null;
+  accountStatus?: string;
+  roleNames: string[];
+  patientProfile?: { firstName?: string; lastName?: string; dateOfBirth?: string | null; phone?: string | null };
+}
+
+/** Creates an account with roles (and a patient profile when given), in the caller's transaction. */
+export async function insertAccount(db: Database, input: NewAccount): Promise<UserWithRoles> {
+  const [user] = await db.insert(users).values({
+    username: input.username,
+    email: input.email.toLowerCase(),
+    passwordHash: input.passwordHash,
+    phone: input.phone ?? null,
+    accountStatus: input.accountStatus ?? "active",
+  }).returning();
+  for (const roleName of input.roleNames) {
+    const [role] = await db.select({ id: roles.id }).from(roles).where(eq(roles.roleName, roleName));
+    if (!role) throw new Error(`Role ${roleName} does not exist; run the migrations first`);
+    await db.insert(userRoles).values({ userId: user.id, roleId: role.id });
+  }
+  if (input.patientProfile) {
+    await db.insert(patientProfiles).values({
+      userId: user.id,
+      firstName: input.patientProfile.firstName ?? "",
+      lastName: input.patientProfile.lastName ?? "",
+      dateOfBirth: input.patientProfile.dateOfBirth ?? null,
+      phone: input.patientProfile.phone ?? input.phone ?? null,
+    });
+  }
+  return { ...user, roles: [...input.roleNames].sort() };
+}
+
+/** Creates an account in a transaction of its own (tasks, fixtures and benchmarks; not audited). */
+export function createAccount(db: Database, input: NewAccount): Promise<UserWithRoles> {
+  return db.transaction((tx) => insertAccount(tx as unknown as Database, input));
+}
+
+/** Changes an account read (and locked) through the caller's scope. */
 export async function updateUser(
   db: Database,
-  scope: RowScope | undefined,
-  id: number,
+  current: InScope<UserRow>,
   changes: UserChanges,
   now: Date,
-): Promise<UserWithRoles | undefined> {
+): Promise<UserWithRoles> {
   const values = { ...changes, ...(changes.email ? { email: changes.email.toLowerCase() } : {}), updatedAt: now };
-  const [row] = await db.update(users).set(values)
-    .where(and(eq(users.id, id), selfScope(scope, users.id)))
-    .returning({ id: users.id });
-  return row ? await findUser(db, scope, id) : undefined;
+  await db.update(users).set(values).where(eq(users.id, current.id));
+  const [row] = await db.select(withRoles).from(users).where(eq(users.id, current.id));
+  return row;
+}
+
+/** Role names and permission codes of a user, in one query. */
+export async function rolesAndPermissions(
+  db: Database,
+  userId: number,
+): Promise<{ roles: string[]; permissions: string[] }> {
+  const rows = await db.select({ role: roles.roleName, permission: rolePermissions.permission })
+    .from(userRoles)
+    .innerJoin(roles, eq(roles.id, userRoles.roleId))
+    .leftJoin(rolePermissions, eq(rolePermissions.roleId, roles.id))
+    .where(eq(userRoles.userId, userId));
+  return {
+    roles: [...new Set(rows.map((r) => r.role))].sort(),
+    permissions: [...new Set(rows.flatMap((r) => r.permission ? [r.permission] : []))].sort(),
+  };
+}
+
+/** The user's patient or doctor profile row, if they have one. */
+export async function profileOf(db: Database, userId: number) {
+  const [patient] = await db.select().from(patientProfiles).where(eq(patientProfiles.userId, userId));
+  if (patient) return { kind: "patient" as const, row: patient };
+  const [doctor] = await db.select().from(doctorProfiles).where(eq(doctorProfiles.userId, userId));
+  if (doctor) return { kind: "doctor" as const, row: doctor };
+  return null;
 }
 
 /**

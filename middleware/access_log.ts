@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app_env.ts";
+import type { AppEnv } from "./env.ts";
 
 /**
  * One structured line per request. Logs the route pattern rather than the URL, and never the

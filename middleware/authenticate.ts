@@ -1,25 +1,21 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv, Principal } from "../app_env.ts";
+import { Unauthenticated } from "../errors.ts";
 import { verifyAccessToken } from "../services/access_tokens.ts";
-import { loadPrincipal } from "../services/sessions.ts";
-import { ProblemError } from "./problem.ts";
-
-function unauthenticated(detail: string): ProblemError {
-  return new ProblemError(401, "not-authenticated", detail, {
-    headers: { "WWW-Authenticate": 'Bearer realm="patient-portal"' },
-  });
-}
+import { loadPrincipal, type Principal } from "../services/sessions.ts";
+import type { AppEnv } from "./env.ts";
 
 /** Requires a valid access token whose session is still live; sets `principal`. */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticateMiddleware(c, next) {
     const header = c.req.header("authorization");
     const match = header?.match(/^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i);
-    if (!match) throw unauthenticated("Send an access token as `Authorization: Bearer <token>`");
+    if (!match) {
+      throw new Unauthenticated("not-authenticated", "Send an access token as `Authorization: Bearer <token>`");
+    }
     const { tokens, db, clock } = c.get("deps");
     const claims = await verifyAccessToken(tokens, match[1]);
     const principal = claims && await loadPrincipal(db, claims.userId, claims.sessionId, clock());
-    if (!principal) throw unauthenticated("The access token is invalid, expired or revoked");
+    if (!principal) throw new Unauthenticated("not-authenticated", "The access token is invalid, expired or revoked");
     c.set("principal", principal);
     await next();
   };
@@ -28,6 +24,6 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 /** The authenticated caller; only valid behind `authenticate()`. */
 export function principalOf(c: Context<AppEnv>): Principal {
   const principal = c.get("principal");
-  if (!principal) throw unauthenticated("Authentication required");
+  if (!principal) throw new Unauthenticated("not-authenticated", "Authentication required");
   return principal;
 }

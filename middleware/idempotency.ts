@@ -1,33 +1,16 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { AppEnv } from "../app_env.ts";
 import { findStoredResponse, pruneKeys, type StoredResponse } from "../db/idempotency.ts";
-import { recordAudit } from "../services/audit.ts";
+import { Invalid, Malformed } from "../errors.ts";
+import { KeyAlreadyUsed } from "../services/idempotency.ts";
 import { principalOf } from "./authenticate.ts";
-import { ProblemError } from "./problem.ts";
-import { originOf } from "./request_context.ts";
+import type { AppEnv } from "./env.ts";
+import { contextOf } from "./service_context.ts";
 
 /** Printable ASCII without spaces, as Stripe and the IETF draft use (UUIDs fit). */
 const KEY = /^[\x21-\x7e]{1,255}$/;
 const PRUNE_EVERY_MS = 10 * 60_000;
 let lastPrune = 0;
-
-/** What the unit of work needs to claim the key in its transaction. */
-export interface IdempotencyClaim {
-  userId: number;
-  key: string;
-  requestHash: string;
-}
-
-/**
- * Thrown inside the transaction when another request committed this key first; the middleware
- * answers with that request's response (409 only if it cannot be read back).
- */
-export class KeyAlreadyUsed extends ProblemError {
-  constructor() {
-    super(409, "idempotency-key-in-flight", "A request with this Idempotency-Key was answered first");
-  }
-}
 
 /**
  * `Idempotency-Key` on a POST that creates something: a retry with the same key and body gets
@@ -39,7 +22,7 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
     const key = c.req.header("idempotency-key");
     if (key === undefined) return await next();
     if (!KEY.test(key)) {
-      throw new ProblemError(400, "invalid-idempotency-key", "Idempotency-Key must be 1 to 255 printable characters");
+      throw new Malformed("invalid-idempotency-key", "Idempotency-Key must be 1 to 255 printable characters");
     }
     const { userId } = principalOf(c);
     const requestHash = await hashRequest(c);
@@ -66,32 +49,25 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
 
 async function replay(c: Context<AppEnv>, stored: StoredResponse, requestHash: string): Promise<Response> {
   if (stored.requestHash !== requestHash) {
-    throw new ProblemError(422, "idempotency-key-reused", "This Idempotency-Key was used with a different request", {
-      errors: [{ parameter: "Idempotency-Key", detail: "Use a new key for a new request" }],
-    });
+    throw new Invalid(
+      [{ parameter: "Idempotency-Key", detail: "Use a new key for a new request" }],
+      "This Idempotency-Key was used with a different request",
+      "idempotency-key-reused",
+    );
   }
-  const principal = principalOf(c);
-  const spec = c.get("auditSpec");
-  if (spec) {
+  const audit = c.get("audit");
+  if (audit) {
     // The stored body is handed out again: that is a read, and it is recorded like one.
-    await recordAudit(c.get("deps").db, originOf(c), {
-      userId: principal.userId,
-      role: principal.roles.join(","),
-      action: spec.action,
+    await contextOf(c).uow.record({
+      action: audit.action,
       outcome: "success",
-      targetTable: spec.table,
+      targetTable: audit.table,
       targetId: idOf(stored.body),
-      details: { method: c.req.method, route: c.req.routePath, idempotent_replay: true },
-    }, c.get("deps").clock());
+      details: { idempotent_replay: true },
+    });
   }
   c.header("Idempotent-Replayed", "true");
   return c.json(stored.body as object, stored.status as ContentfulStatusCode);
-}
-
-export function inFlight(): ProblemError {
-  return new ProblemError(409, "idempotency-key-in-flight", "A request with this Idempotency-Key is still running", {
-    headers: { "Retry-After": "1" },
-  });
 }
 
 function idOf(body: unknown): string | null {

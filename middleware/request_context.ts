@@ -1,7 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { RequestOrigin } from "../services/audit.ts";
-import type { AppDeps, AppEnv } from "../app_env.ts";
+import type { RequestOrigin } from "../db/audit_logs.ts";
+import type { AppDeps } from "../services/deps.ts";
 import { requestScope } from "../services/last_resort.ts";
+import type { AppEnv } from "./env.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -18,8 +19,11 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
     c.set("deps", deps);
     c.set("logger", deps.logger);
     c.set("requestId", requestId);
-    c.set("clientIp", clientIp(c.req.header(proxyHeader ?? "") ?? null, proxyHeader, c.env));
-    c.set("userAgent", c.req.header("user-agent")?.slice(0, 500) ?? null);
+    c.set("origin", {
+      ipAddress: clientIp(c.req.header(proxyHeader ?? "") ?? null, proxyHeader, c.env),
+      userAgent: c.req.header("user-agent")?.slice(0, 500) ?? null,
+      requestId,
+    });
     c.header("X-Request-Id", requestId);
     await requestScope.run(requestId, next);
   };
@@ -37,5 +41,5 @@ function clientIp(headerValue: string | null, proxyHeader: string | undefined, e
 
 /** Where the current request came from, as audit records want it. */
 export function originOf(c: Context<AppEnv>): RequestOrigin {
-  return { ipAddress: c.get("clientIp"), userAgent: c.get("userAgent"), requestId: c.get("requestId") };
+  return c.get("origin");
 }

@@ -1,36 +1,18 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app_env.ts";
+import { type Access, checkAccess, describeAccess } from "../middleware/access.ts";
 import { authenticate } from "../middleware/authenticate.ts";
+import type { AppEnv } from "../middleware/env.ts";
 import { idempotency } from "../middleware/idempotency.ts";
 import { limitBody } from "../middleware/limits.ts";
 import { validationHook } from "../middleware/problem.ts";
-import { requiredPermissions, requirePermission } from "../middleware/permission.ts";
-import type { AuditAction } from "../services/audit.ts";
-import type { Permission } from "../services/permissions.ts";
+import type { AuditTarget } from "../services/unit_of_work.ts";
 
-/**
- * Who may call a route and which rows they reach.
- * - `public`: anyone (only sign-in, health and docs routes);
- * - `signed-in`: any authenticated user, acting on their own account only;
- * - `permission`: the caller's roles must grant `permission`; rows are limited by `scope`:
- *   `patient` (health data: the caller's own, or of patients under their care), `self` (rows that
- *   belong to the caller) or `all`; holding `any` lifts the limit to every row.
- */
-export type Access =
-  | { kind: "public"; reason: string }
-  | { kind: "signed-in" }
-  | { kind: "permission"; permission: Permission | Permission[]; scope: "patient" | "self" | "all"; any?: Permission };
-
-/** What a route records in the audit trail: the action and the table it reads or writes. */
-export interface AuditSpec {
-  action: AuditAction;
-  table: string;
-}
+export type { Access };
 
 export type DeclaredRoute<R extends RouteConfig = RouteConfig> = R & {
   access: Access;
-  audit?: AuditSpec;
+  audit?: AuditTarget;
   /** Honours `Idempotency-Key` (POSTs that create something). */
   idempotent?: boolean;
 };
@@ -38,19 +20,19 @@ export type DeclaredRoute<R extends RouteConfig = RouteConfig> = R & {
 /** Every declaration made through `declareRoute`, for the tests that check none is missing. */
 export const declaredRoutes: DeclaredRoute[] = [];
 
+type Declaration<R> = R & { access: Access; audit?: AuditTarget; bodyLimit?: number; idempotent?: boolean };
+
 /**
  * The one way to declare a route: its contract and its access rule together, so no route can
- * exist without one. The access rule becomes middleware (authentication, permission, body
- * limit) and is published in the OpenAPI document as `x-access`.
+ * exist without one. The access rule becomes middleware (authentication, permission, the bound
+ * policy, body limit) and is published in the OpenAPI document as `x-access`, in words generated
+ * from the policy that runs.
  */
-export function declareRoute<const R extends Omit<RouteConfig, "middleware">>(
-  config: R & { access: Access; audit?: AuditSpec; bodyLimit?: number; idempotent?: boolean },
-) {
+export function declareRoute<const R extends Omit<RouteConfig, "middleware">>(config: Declaration<R>) {
   const { access, audit, bodyLimit, idempotent, ...route } = config;
   const middleware: MiddlewareHandler<AppEnv>[] = [];
-  if (access.kind !== "public") middleware.push(authenticate());
-  if (access.kind === "permission") middleware.push(requirePermission(access, audit));
-  if (audit) middleware.push(setAuditSpec(audit));
+  if (audit) middleware.push(setAudit(audit));
+  if (access.kind !== "public") middleware.push(authenticate(), checkAccess(access, audit));
   middleware.push(limitBody(bodyLimit));
   if (idempotent) middleware.push(idempotency());
   const declared = createRoute(
@@ -67,31 +49,47 @@ export function declareRoute<const R extends Omit<RouteConfig, "middleware">>(
   return declared;
 }
 
-function setAuditSpec(audit: AuditSpec): MiddlewareHandler<AppEnv> {
-  return async function setAuditSpecMiddleware(c, next) {
-    c.set("auditSpec", audit);
-    await next();
-  };
+/** What `declareUpdate` takes: one route's contract for both PUT and PATCH. */
+type UpdateDeclaration<P extends string, Params extends z.ZodObject, S extends z.ZodObject> = {
+  path: P;
+  operationId: string;
+  params: Params;
+  /** The PUT body (its required fields required); PATCH takes the same fields, all optional. */
+  body: S;
+  bodyName: string;
+  summary: string;
+  description?: string;
+  tags?: string[];
+  responses: RouteConfig["responses"];
+  access: Access;
+  audit?: AuditTarget;
+};
+
+/** PUT and PATCH of one resource from one declaration. */
+export function declareUpdate<const P extends string, Params extends z.ZodObject, S extends z.ZodObject>(
+  config: UpdateDeclaration<P, Params, S>,
+) {
+  const { operationId, params, body, bodyName, ...rest } = config;
+  const put = declareRoute({
+    ...rest,
+    method: "put",
+    operationId: `${operationId}_update`,
+    request: { params, ...jsonBody(body.openapi(`${bodyName}Update`)) },
+  });
+  const patch = declareRoute({
+    ...rest,
+    method: "patch",
+    operationId: `${operationId}_partial_update`,
+    request: { params, ...jsonBody(body.partial().openapi(`${bodyName}Patch`)) },
+  });
+  return [put, patch] as const;
 }
 
-/** Who may call the operation, in words, for the OpenAPI document. */
-function describeAccess(access: Access): string {
-  switch (access.kind) {
-    case "public":
-      return `**Access:** public (${access.reason}).`;
-    case "signed-in":
-      return "**Access:** any signed-in user; rows beyond their own only where the summary says so.";
-    case "permission": {
-      const rows = {
-        patient: "their own records, or those of patients under their care",
-        self: "rows that belong to them",
-        all: "every row",
-      }[access.scope];
-      const any = access.any ? `; with \`${access.any}\`, every row` : "";
-      const codes = requiredPermissions(access).map((p) => `\`${p}\``).join(" or ");
-      return `**Access:** permission ${codes}; the caller reaches ${rows}${any}.`;
-    }
-  }
+function setAudit(audit: AuditTarget): MiddlewareHandler<AppEnv> {
+  return async function setAuditMiddleware(c, next) {
+    c.set("audit", audit);
+    await next();
+  };
 }
 
 /** A router for one resource; it shares the app's validation hook and trailing-slash rule. */
@@ -125,11 +123,13 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: "Not authenticated",
   403: "Not allowed",
   404: "Not found, or outside the caller's scope",
+  405: "Method not allowed",
   409: "Conflict",
   413: "Body too large",
   415: "Unsupported media type",
   422: "Validation failed",
   429: "Rate limited (see Retry-After)",
+  503: "Unavailable (see Retry-After)",
 };
 
 export function jsonBody<T extends z.ZodType>(schema: T, required = true) {

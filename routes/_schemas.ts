@@ -1,13 +1,12 @@
 import { z } from "@hono/zod-openapi";
-
-const MAX_ID = 2147483647;
+import { MAX_ROW_ID as MAX_ID, ROW_ID_TEXT } from "../services/ids.ts";
 
 /**
  * A row id as text (path or query): a canonical positive integer in range, exactly as the server
  * writes ids. `03`, `0x3`, `3.0` or 2,100 leading zeros are not ids, so the id a request names
  * and the id its audit record holds are always the same.
  */
-export const idText = z.string().regex(/^[1-9][0-9]{0,9}$/, "A positive integer id")
+export const idText = z.string().regex(ROW_ID_TEXT, "A positive integer id")
   .transform(Number)
   .pipe(z.number().int().max(MAX_ID))
   .openapi({ type: "integer", minimum: 1, maximum: MAX_ID });
@@ -42,7 +41,30 @@ export const IdParam = z.object({
 /** An owner field the server derives from the caller: omit it, or send the caller's own id. */
 export const ownerField = z.number().int().positive().max(MAX_ID);
 
-/** The DRF cursor page shape. */
-export function pageOf<T extends z.ZodType>(item: T) {
-  return z.object({ next: z.string().nullable(), previous: z.string().nullable(), results: z.array(item) });
-}
+/** Account fields shared by registration, sign-in and the users resource. */
+export const username = z.string().min(3).max(150).regex(/^[A-Za-z0-9_.@+-]+$/, "Letters, digits and @ . + - _ only");
+export const email = z.email().max(254);
+export const phone = z.string().max(32).regex(/^[0-9+() .-]*$/, "Digits, spaces and + ( ) . - only");
+
+export const User = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  email: z.string(),
+  phone: z.string().nullable(),
+  account_status: z.enum(["active", "suspended", "deactivated"]),
+  roles: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+  last_login: z.string().nullable(),
+}).openapi("User");
+
+export const Me = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  email: z.string(),
+  phone: z.string().nullable(),
+  account_status: z.string(),
+  roles: z.array(z.string()),
+  permissions: z.array(z.string()),
+  profile: z.record(z.string(), z.unknown()).nullable(),
+}).openapi("Me");

@@ -1,5 +1,5 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../app_env.ts";
+import type { AppEnv } from "../middleware/env.ts";
 import { declareRoute, jsonResponse, newRouter, problems } from "./_route.ts";
 
 const DESCRIPTION = "The patient portal's REST API. Sign in with `POST /token/` and send " +

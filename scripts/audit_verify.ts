@@ -1,6 +1,6 @@
-import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { type Database, openConfiguredDatabase } from "../db/client.ts";
-import { sqlState } from "../middleware/problem.ts";
+import { configOrExplain, databaseOrExplain } from "./_cli.ts";
+import type { Database } from "../db/client.ts";
+import { sqlState } from "../db/errors.ts";
 import { verifyAuditChain } from "../services/audit_verify.ts";
 
 /** The verdict on a database's audit trail: exit code 0 (intact) or 1 (broken) and the line to print. */
@@ -16,21 +16,9 @@ export async function checkAuditTrail(db: Database): Promise<{ code: 0 | 1; mess
 
 /** The command line: verifies the configured database; 0 intact, 1 broken, 2 cannot check. Never writes. */
 export async function main(): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    console.error(e.message);
-    return 2;
-  }
-  let handle;
-  try {
-    handle = await openConfiguredDatabase(config);
-  } catch (e) {
-    console.error((e as Error).message);
-    return 2;
-  }
+  const config = configOrExplain();
+  const handle = config && await databaseOrExplain(config);
+  if (!handle) return 2;
   try {
     const { code, message } = await checkAuditTrail(handle.db);
     (code === 0 ? console.log : console.error)(message);

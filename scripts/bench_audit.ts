@@ -9,11 +9,11 @@
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { findPatient } from "../db/patients.ts";
+import { checkAccess } from "../middleware/access.ts";
 import { authenticate } from "../middleware/authenticate.ts";
-import { requirePermission } from "../middleware/permission.ts";
 import { buildDeps } from "../services/deps.ts";
 import { hashPassword } from "../services/passwords.ts";
-import { createUser } from "../services/users.ts";
+import { createAccount } from "../db/users.ts";
 
 const rounds = Number(Deno.args[0] ?? 3);
 const seconds = Number(Deno.args[1] ?? 5);
@@ -28,7 +28,7 @@ const config = loadConfig({
 const { deps, handle } = await buildDeps(config, { migrate: true });
 const password = "bench passphrase 2026";
 const suffix = crypto.randomUUID().slice(0, 8);
-const user = await createUser(deps.db, {
+const user = await createAccount(deps.db, {
   username: `bench_${suffix}`,
   email: `bench_${suffix}@example.test`,
   passwordHash: await hashPassword(password),
@@ -39,9 +39,9 @@ const app = createApp(deps);
 app.get(
   "/bench/patients/:id",
   authenticate(),
-  requirePermission({ kind: "permission", permission: "patients:read", any: "patients:read:any", scope: "patient" }),
+  checkAccess({ kind: "permission", permission: "patients:read", any: "patients:read:any", policy: "patients:care" }),
   async (c) => {
-    const row = await findPatient(deps.db, c.get("scope"), Number(c.req.param("id")));
+    const row = await findPatient(deps.db, c.get("scope") as never, Number(c.req.param("id")));
     return row ? c.json(row) : c.json({}, 404);
   },
 );

@@ -6,7 +6,7 @@ import { createApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { hashPassword, verifyPassword } from "../services/passwords.ts";
 import { buildDeps } from "../services/deps.ts";
-import { createUser } from "../services/users.ts";
+import { createAccount } from "../db/users.ts";
 
 const runs = Number(Deno.args[0] ?? 30);
 const password = "bench passphrase 2026";
@@ -34,7 +34,7 @@ const config = loadConfig({
   RATE_LIMIT_LOGIN_PER_IP: "100000",
 });
 const { deps, handle } = await buildDeps(config);
-await createUser(deps.db, {
+await createAccount(deps.db, {
   username: "bench",
   email: "bench@example.test",
   passwordHash: hash,

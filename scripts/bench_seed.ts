@@ -7,14 +7,14 @@ import { loadConfig } from "../config.ts";
 import { doctorProfiles } from "../db/schema.ts";
 import { openConfiguredDatabase } from "../db/client.ts";
 import { hashPassword } from "../services/passwords.ts";
-import { createUser } from "../services/users.ts";
+import { createAccount } from "../db/users.ts";
 
 const config = loadConfig();
 const handle = await openConfiguredDatabase(config);
 await handle.migrate();
 const passwordHash = await hashPassword("BenchPass!2024");
 const make = (name: string, roleNames: string[], patient = false) =>
-  createUser(handle.db, {
+  createAccount(handle.db, {
     username: name,
     email: `${name}@example.com`,
     passwordHash,

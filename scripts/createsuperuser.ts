@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { type Database, openConfiguredDatabase } from "../db/client.ts";
-import { sqlState } from "../middleware/problem.ts";
-import { email as emailSchema, username as usernameSchema } from "../routes/auth_schemas.ts";
+import type { Database } from "../db/client.ts";
+import { databaseOrExplain } from "./_cli.ts";
+import { sqlState } from "../db/errors.ts";
+import { email as emailSchema, username as usernameSchema } from "../routes/_schemas.ts";
 import { hashPassword, passwordProblem } from "../services/passwords.ts";
-import { createUser } from "../services/users.ts";
+import { createAccount } from "../db/users.ts";
 
 export interface SuperuserInput {
   username: string;
@@ -30,7 +31,7 @@ export async function createSuperuser(db: Database, input: SuperuserInput): Prom
   const problem = superuserProblem(input);
   if (problem) throw new Error(problem);
   try {
-    const user = await createUser(db, {
+    const user = await createAccount(db, {
       username: input.username,
       email: input.email,
       passwordHash: await hashPassword(input.password),
@@ -71,13 +72,8 @@ export async function main(args: string[]): Promise<number> {
     console.error(problem);
     return 2;
   }
-  let handle;
-  try {
-    handle = await openConfiguredDatabase(config);
-  } catch (e) {
-    console.error((e as Error).message);
-    return 1;
-  }
+  const handle = await databaseOrExplain(config);
+  if (!handle) return 1;
   try {
     if (handle.driver === "pglite") {
       await handle.migrate();

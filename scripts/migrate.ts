@@ -1,4 +1,5 @@
-import { type Config, ConfigError, loadConfig } from "../config.ts";
+import type { Config } from "../config.ts";
+import { configOrExplain } from "./_cli.ts";
 import { type DatabaseHandle, openConfiguredDatabase } from "../db/client.ts";
 
 /** Applies pending migrations and seeds the built-in roles on the configured database; returns its driver. */
@@ -13,13 +14,7 @@ export async function runMigrations(config: Config): Promise<DatabaseHandle["dri
 }
 
 if (import.meta.main) {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    console.error(e.message);
-    Deno.exit(2);
-  }
+  const config = configOrExplain();
+  if (!config) Deno.exit(2);
   console.log(`migrations applied (${await runMigrations(config)})`);
 }

@@ -1,11 +1,29 @@
-import type { AppDeps } from "../app_env.ts";
 import type { Config } from "../config.ts";
-import { type DatabaseHandle, openConfiguredDatabase } from "../db/client.ts";
-import { createBackgroundTasks } from "./background.ts";
-import { systemClock } from "./clock.ts";
-import { createLogger } from "./logger.ts";
-import { createMailer } from "./mail.ts";
+import type { DatabaseAvailability } from "../db/availability.ts";
+import { type Database, type DatabaseHandle, openConfiguredDatabase } from "../db/client.ts";
+import type { PolicyName } from "../db/policies.ts";
+import type { AccessTokenSettings } from "./access_tokens.ts";
+import { type BackgroundTasks, createBackgroundTasks } from "./background.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createMailer, type Mailer } from "./mail.ts";
 import { loadSigningKey } from "./signing_key.ts";
+
+/** What the app is built from; tests build it with their own database, clock and mailer. */
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  driver: "pglite" | "neon";
+  /** Whether the database answers; drives `/ready` and outage logging. */
+  availability: DatabaseAvailability;
+  tokens: AccessTokenSettings;
+  clock: Clock;
+  mailer: Mailer;
+  logger: Logger;
+  background: BackgroundTasks;
+  /** Told which policy each scoped query applied, per request (the authorization matrix checks it). */
+  onPolicyApplied?: (requestId: string, policy: PolicyName) => void;
+}
 
 /**
  * Opens what the configuration names. The embedded database migrates itself on start; a shared

@@ -3,7 +3,7 @@
  * name or the client's declaration alone (OWASP ASVS 12.2.1), and the stored name is made safe
  * for a `Content-Disposition` header.
  */
-import { ProblemError } from "../middleware/problem.ts";
+import { DomainError, type ErrorKind } from "../errors.ts";
 
 /** The file types a lab result may carry (the `lab_files` check constraint allows these). */
 export const LAB_FILE_TYPES = ["application/pdf", "image/png", "image/jpeg", "text/plain"] as const;
@@ -105,18 +105,24 @@ export interface AcceptedFile {
  * its bytes, and the same type the part declared when it declared one (415 otherwise).
  */
 export async function acceptLabFile(file: File): Promise<AcceptedFile> {
-  const problem = (status: number, slug: string, detail: string) =>
-    new ProblemError(status, slug, detail, { errors: [{ pointer: "/file", detail }] });
+  const problem = (kind: ErrorKind, slug: string, detail: string) =>
+    new DomainError(kind, slug, detail, { errors: [{ pointer: "/file", detail }] });
   if (file.size > MAX_LAB_FILE_BYTES) {
-    throw problem(413, "file-too-large", `The file is larger than ${MAX_LAB_FILE_BYTES} bytes`);
+    throw problem("too-large", "file-too-large", `The file is larger than ${MAX_LAB_FILE_BYTES} bytes`);
   }
-  if (file.size === 0) throw problem(422, "validation", "The file is empty");
+  if (file.size === 0) throw problem("invalid", "validation", "The file is empty");
   const bytes = new Uint8Array(await file.arrayBuffer());
   const sniffed = sniffFileType(bytes);
   const declared = declaredType(file.type);
-  if (!sniffed) throw problem(415, "unsupported-file-type", "The file is not a PDF, PNG, JPEG or UTF-8 text file");
+  if (!sniffed) {
+    throw problem("unsupported-type", "unsupported-file-type", "The file is not a PDF, PNG, JPEG or UTF-8 text file");
+  }
   if (declared && declared !== sniffed) {
-    throw problem(415, "unsupported-file-type", `The file's content is ${sniffed}, not the declared ${declared}`);
+    throw problem(
+      "unsupported-type",
+      "unsupported-file-type",
+      `The file's content is ${sniffed}, not the declared ${declared}`,
+    );
   }
   return {
     name: safeFileName(file.name, sniffed),

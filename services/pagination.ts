@@ -1,25 +1,31 @@
-import { z } from "@hono/zod-openapi";
-import { and, asc, desc, eq, gt, lt, or } from "drizzle-orm";
+/**
+ * Keyset pagination, DRF cursor style: a query runs once with the `where`, `orderBy` and `limit`
+ * given here, and `slice()` turns its rows into a page with opaque cursors for the next and
+ * previous pages. Links are the HTTP layer's business; this module only knows rows and cursors.
+ */
+import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { base64url } from "jose";
-import { ProblemError } from "../middleware/problem.ts";
+import { Malformed } from "../errors.ts";
 
-/** `?page_size=` (default 50, at most 200), `?cursor=` (opaque), `?ordering=` (`field` or `-field`). */
-export const pageQuery = {
-  page_size: z.string().regex(/^[1-9][0-9]{0,2}$/, "An integer from 1 to 200").transform(Number)
-    .pipe(z.number().int().max(200)).default(50).openapi({ type: "integer", minimum: 1, maximum: 200 }),
-  cursor: z.string().max(500).optional(),
-};
-
-export function orderingQuery<const K extends string>(fields: readonly K[], fallback: string) {
-  const allowed = fields.flatMap((f) => [f, `-${f}`]) as [string, ...string[]];
-  return z.enum(allowed).default(fallback).openapi({ description: `One of ${allowed.join(", ")}` });
+/** A sortable field: its column, and how to read the value from a row (for the cursor). */
+export interface Ordering<Row> {
+  column: AnyPgColumn;
+  value(row: Row): string | number | Date | null;
 }
 
-export interface Page<T> {
+export interface PageRequest {
+  /** `field` or `-field`, one of the orderings' keys. */
+  ordering: string;
+  pageSize: number;
+  cursor?: string;
+}
+
+/** One page of rows, with the cursors that lead on. */
+export interface Slice<Row> {
+  rows: Row[];
   next: string | null;
   previous: string | null;
-  results: T[];
 }
 
 interface Cursor {
@@ -30,23 +36,25 @@ interface Cursor {
   d: "n" | "p"; // direction
 }
 
-/**
- * Keyset pagination, DRF cursor style: the query runs once with `where`, `orderBy` and `limit`
- * from here, then `page()` turns its rows into `{next, previous, results}` with opaque cursors.
- */
-export function keyset(options: {
-  ordering: string;
-  columns: Record<string, AnyPgColumn>;
-  id: AnyPgColumn;
-  pageSize: number;
-  cursor?: string;
-  /** The request URL rebuilt on the public base, for the next and previous links. */
-  url: URL;
-}) {
-  const descending = options.ordering.startsWith("-");
-  const field = options.ordering.replace(/^-/, "");
-  const column = options.columns[field];
-  const cursor = options.cursor ? decodeCursor(options.cursor, options.ordering) : undefined;
+export interface Keyset<Row> {
+  where: SQL | undefined;
+  orderBy: SQL[];
+  limit: number;
+  slice(rows: Row[]): Slice<Row>;
+}
+
+export function keyset<Row>(
+  request: PageRequest,
+  orderings: Record<string, Ordering<Row>>,
+  id: { column: AnyPgColumn; value(row: Row): number },
+): Keyset<Row> {
+  const descending = request.ordering.startsWith("-");
+  const ordering = orderings[request.ordering.replace(/^-/, "")];
+  if (!ordering) {
+    throw new Malformed("invalid-parameters", "Unknown ordering", [{ parameter: "ordering", detail: "Not offered" }]);
+  }
+  const column = ordering.column;
+  const cursor = request.cursor ? decodeCursor(request.cursor, request.ordering) : undefined;
   const backwards = cursor?.d === "p";
   // Moving forward on an ascending ordering (or backward on a descending one) means "greater".
   const greater = descending === backwards;
@@ -54,40 +62,38 @@ export function keyset(options: {
   const where = cursor
     ? or(
       greater ? gt(column, value) : lt(column, value),
-      and(eq(column, value), greater ? gt(options.id, cursor.i) : lt(options.id, cursor.i)),
+      and(eq(column, value), greater ? gt(id.column, cursor.i) : lt(id.column, cursor.i)),
     )
     : undefined;
   const dir = greater ? asc : desc;
   return {
     where,
-    orderBy: [dir(column), dir(options.id)],
-    limit: options.pageSize + 1,
-    page<Row, Out>(rows: Row[], key: (row: Row) => { value: unknown; id: number }, view: (row: Row) => Out): Page<Out> {
-      const more = rows.length > options.pageSize;
-      const kept = rows.slice(0, options.pageSize);
+    orderBy: [dir(column), dir(id.column)],
+    limit: request.pageSize + 1,
+    slice(rows) {
+      const more = rows.length > request.pageSize;
+      const kept = rows.slice(0, request.pageSize);
       if (backwards) kept.reverse();
-      const link = (row: Row | undefined, d: "n" | "p") => {
+      const edge = (row: Row | undefined, d: "n" | "p") => {
         if (!row) return null;
-        const { value, id } = key(row);
-        const c: Cursor = value instanceof Date
-          ? { o: options.ordering, v: value.toISOString(), t: "date", i: id, d }
-          : { o: options.ordering, v: value as string | number | null, i: id, d };
-        const url = new URL(options.url);
-        url.searchParams.set("cursor", base64url.encode(JSON.stringify(c)));
-        return url.toString();
+        const v = ordering.value(row);
+        const c: Cursor = v instanceof Date
+          ? { o: request.ordering, v: v.toISOString(), t: "date", i: id.value(row), d }
+          : { o: request.ordering, v, i: id.value(row), d };
+        return base64url.encode(JSON.stringify(c));
       };
       const hasNext = backwards ? Boolean(cursor) : more;
       const hasPrevious = backwards ? more : Boolean(cursor);
       return {
-        next: hasNext ? link(kept.at(-1), "n") : null,
-        previous: hasPrevious ? link(kept[0], "p") : null,
-        results: kept.map(view),
+        rows: kept,
+        next: hasNext ? edge(kept.at(-1), "n") : null,
+        previous: hasPrevious ? edge(kept[0], "p") : null,
       };
     },
   };
 }
 
-function decodeCursor(raw: string, ordering: string): Cursor {
+export function decodeCursor(raw: string, ordering: string): Cursor {
   try {
     const c = JSON.parse(new TextDecoder().decode(base64url.decode(raw))) as Cursor;
     const valueOk = c.v === null || typeof c.v === "string" || typeof c.v === "number";
@@ -97,13 +103,7 @@ function decodeCursor(raw: string, ordering: string): Cursor {
   } catch {
     // fall through
   }
-  throw new ProblemError(400, "invalid-cursor", "The cursor is invalid or was made for another ordering", {
-    errors: [{ parameter: "cursor", detail: "Use the next or previous link of a page" }],
-  });
-}
-
-/** The URL of the current request on the configured public base (never the Host header). */
-export function publicRequestUrl(base: string, requestUrl: string): URL {
-  const incoming = new URL(requestUrl);
-  return new URL(`${incoming.pathname}${incoming.search}`, base);
+  throw new Malformed("invalid-cursor", "The cursor is invalid or was made for another ordering", [
+    { parameter: "cursor", detail: "Use the next or previous link of a page" },
+  ]);
 }

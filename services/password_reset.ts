@@ -1,16 +1,14 @@
-import { and, eq, isNull } from "drizzle-orm";
-import type { AppDeps } from "../app_env.ts";
 import { publicUrl } from "../config.ts";
-import { integrationLogs, passwordResetTokens, users } from "../db/schema.ts";
-import { ProblemError } from "../middleware/problem.ts";
-import { recordAudit, type RequestOrigin } from "./audit.ts";
+import { insertIntegrationLog } from "../db/integration_logs.ts";
+import { findResetToken, spendResetToken, storeResetToken } from "../db/password_reset_tokens.ts";
+import { findUserByEmail } from "../db/users.ts";
+import { Malformed, RateLimited } from "../errors.ts";
 import { addSeconds } from "./clock.ts";
+import type { ServiceContext } from "./context.ts";
 import { hashSecret, newOpaqueToken, parseOpaqueToken, secretMatches } from "./opaque_tokens.ts";
 import { hashPassword } from "./passwords.ts";
 import { hit } from "./rate_limit.ts";
 import { revokeUserSessions } from "./sessions.ts";
-import { rateLimited } from "./sign_in.ts";
-import { findUserByEmail } from "./users.ts";
 
 export const RESET_TOKEN_SECONDS = 30 * 60;
 
@@ -18,9 +16,9 @@ export const RESET_TOKEN_SECONDS = 30 * 60;
  * Starts a reset for an active account with this e-mail, if there is one. The caller answers
  * the same either way; the mail goes out in the background so response time reveals nothing.
  */
-export async function requestPasswordReset(deps: AppDeps, origin: RequestOrigin, email: string): Promise<void> {
+export async function requestPasswordReset(ctx: ServiceContext, email: string): Promise<void> {
+  const { deps, origin, now } = ctx;
   const { db, config } = deps;
-  const now = deps.clock();
   const window = 3600;
   for (
     const limit of [
@@ -33,31 +31,22 @@ export async function requestPasswordReset(deps: AppDeps, origin: RequestOrigin,
     ]
   ) {
     const state = await hit(db, limit, now);
-    if (state.limited) throw rateLimited(state.retryAfterSeconds);
+    if (state.limited) throw new RateLimited(state.retryAfterSeconds);
   }
   const user = await findUserByEmail(db, email);
   if (!user || user.accountStatus !== "active") return;
   const token = newOpaqueToken();
-  await db.transaction(async (tx) => {
-    // Only the newest link works: earlier unused ones are withdrawn.
-    await tx.update(passwordResetTokens).set({ usedAt: now })
-      .where(and(eq(passwordResetTokens.userId, user.id), isNull(passwordResetTokens.usedAt)));
-    await tx.insert(passwordResetTokens).values({
+  const secretHash = await hashSecret(token.secret);
+  await ctx.uow.write(async (tx) => {
+    await storeResetToken(tx, {
       id: token.id,
       userId: user.id,
-      secretHash: await hashSecret(token.secret),
-      createdAt: now,
+      secretHash,
+      now,
       expiresAt: addSeconds(now, RESET_TOKEN_SECONDS),
     });
-    await recordAudit(tx, origin, {
-      userId: user.id,
-      action: "password_reset",
-      outcome: "success",
-      targetTable: "users",
-      targetId: user.id,
-      details: { stage: "requested" },
-    });
-  });
+    return { result: undefined, rowIds: [user.id], details: { stage: "requested" } };
+  }, { action: "password_reset", table: "users" });
   const link = `${publicUrl(config)}/reset-password/?token=${encodeURIComponent(token.token)}`;
   deps.background.run("password-reset-mail", async () => {
     let status: "success" | "failed" = "success";
@@ -82,42 +71,33 @@ export async function requestPasswordReset(deps: AppDeps, origin: RequestOrigin,
       detail = String((e as Error)?.message ?? e).slice(0, 2000);
       throw e;
     } finally {
-      await db.insert(integrationLogs).values({
+      await insertIntegrationLog(db, {
         systemName: `mail:${deps.mailer.transport}`,
         dataType: "password_reset",
         dataReference: `user:${user.id}`,
         syncStatus: status,
         detail,
-      });
+      }, deps.clock());
     }
   });
 }
 
-function invalidResetToken(): ProblemError {
-  return new ProblemError(400, "invalid-reset-token", "The reset token is invalid, expired or already used");
+function invalidResetToken(): Malformed {
+  return new Malformed("invalid-reset-token", "The reset token is invalid, expired or already used");
 }
 
 /** Spends a reset token, sets the new password and ends every session of that user. */
-export async function resetPassword(deps: AppDeps, origin: RequestOrigin, presented: string, newPassword: string) {
+export async function resetPassword(ctx: ServiceContext, presented: string, newPassword: string) {
   const parsed = parseOpaqueToken(presented);
   if (!parsed) throw invalidResetToken();
-  const now = deps.clock();
+  const { now } = ctx;
   const passwordHash = await hashPassword(newPassword);
-  await deps.db.transaction(async (tx) => {
-    const [row] = await tx.select().from(passwordResetTokens)
-      .where(eq(passwordResetTokens.id, parsed.id)).for("update");
+  await ctx.uow.write(async (tx) => {
+    const row = await findResetToken(tx, parsed.id);
     const usable = row && !row.usedAt && row.expiresAt > now && await secretMatches(parsed.secret, row.secretHash);
     if (!usable) throw invalidResetToken();
-    await tx.update(passwordResetTokens).set({ usedAt: now }).where(eq(passwordResetTokens.id, row.id));
-    await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, row.userId));
+    await spendResetToken(tx, row, passwordHash, now);
     await revokeUserSessions(tx, row.userId, "password_reset", now);
-    await recordAudit(tx, origin, {
-      userId: row.userId,
-      action: "password_reset",
-      outcome: "success",
-      targetTable: "users",
-      targetId: row.userId,
-      details: { stage: "completed", sessions: "revoked" },
-    });
-  });
+    return { result: undefined, rowIds: [row.userId], details: { stage: "completed", sessions: "revoked" } };
+  }, { action: "password_reset", table: "users" });
 }

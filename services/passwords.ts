@@ -1,4 +1,5 @@
 import { hash, verify } from "@node-rs/argon2";
+import { invalid } from "../errors.ts";
 
 /** OWASP ASVS 2.4 / OWASP cheat sheet: argon2id, m=19 MiB, t=2, p=1, stored as a PHC string. */
 // `algorithm: 2` is Algorithm.Argon2id; the const enum cannot be read under isolatedModules.
@@ -50,4 +51,15 @@ export function passwordProblem(password: string, context: string[] = []): strin
     return "Must not contain your username or email";
   }
   return null;
+}
+
+/** Refuses a new password that breaks the policy: 422 pointing at the field it came in. */
+export function checkPasswordPolicy(password: string, pointer: string, context: string[] = []): void {
+  const problem = passwordProblem(password, context);
+  if (problem) throw invalid(pointer, problem, "The password does not meet the policy");
+}
+
+/** Words a password must not contain: the username and the e-mail's local part. */
+export function accountWords(username: string, email: string): string[] {
+  return [username, email.split("@")[0]];
 }

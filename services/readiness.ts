@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { AppDeps } from "../app_env.ts";
+import type { AppDeps } from "./deps.ts";
 import { isConnectionError } from "../db/availability.ts";
 import { committedMigrationCount, queryRows } from "../db/client.ts";
 

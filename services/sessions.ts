@@ -1,10 +1,18 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import type { Principal } from "../app_env.ts";
 import type { Database } from "../db/client.ts";
 import { refreshTokens, rolePermissions, roles, sessions, userRoles, users } from "../db/schema.ts";
 import { addSeconds } from "./clock.ts";
 import { hashSecret, newOpaqueToken, parseOpaqueToken, secretMatches } from "./opaque_tokens.ts";
 import { isPermission, type Permission } from "./permissions.ts";
+
+/** The signed-in caller, loaded fresh from the database on every request. */
+export interface Principal {
+  userId: number;
+  sessionId: string;
+  username: string;
+  roles: string[];
+  permissions: ReadonlySet<Permission>;
+}
 
 export const REFRESH_IDLE_SECONDS = 7 * 24 * 3600;
 export const SESSION_ABSOLUTE_SECONDS = 30 * 24 * 3600;

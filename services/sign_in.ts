@@ -1,11 +1,10 @@
-import type { AppDeps, Principal } from "../app_env.ts";
-import { ProblemError } from "../middleware/problem.ts";
+import { findUserByLogin, rolesAndPermissions, type UserRow } from "../db/users.ts";
+import { RateLimited, Unauthenticated } from "../errors.ts";
 import { signAccessToken } from "./access_tokens.ts";
-import { recordAudit, type RequestOrigin } from "./audit.ts";
+import { actorOf, type ServiceContext } from "./context.ts";
 import { verifyAgainstNothing, verifyPassword } from "./passwords.ts";
 import { hit, type Limit, peek } from "./rate_limit.ts";
 import { revokeSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from "./sessions.ts";
-import { findUserByLogin, rolesAndPermissions, type UserRow } from "./users.ts";
 
 export interface SignedIn {
   user: UserRow;
@@ -15,16 +14,8 @@ export interface SignedIn {
 }
 
 /** The single answer to every failed sign-in, so none tells which part was wrong (ASVS 2.2, 3.2). */
-export function invalidCredentials(): ProblemError {
-  return new ProblemError(401, "invalid-credentials", "The credentials are invalid or the account cannot sign in", {
-    headers: { "WWW-Authenticate": 'Bearer realm="patient-portal"' },
-  });
-}
-
-export function rateLimited(retryAfterSeconds: number): ProblemError {
-  return new ProblemError(429, "rate-limited", "Too many attempts; try again later", {
-    headers: { "Retry-After": String(retryAfterSeconds) },
-  });
+export function invalidCredentials(): Unauthenticated {
+  return new Unauthenticated("invalid-credentials", "The credentials are invalid or the account cannot sign in");
 }
 
 /**
@@ -32,12 +23,12 @@ export function rateLimited(retryAfterSeconds: number): ProblemError {
  * suspended or deactivated accounts are checked in full before being refused the same way.
  * Throttled per IP (every attempt) and per login name (failures), in the database.
  */
-export async function signIn(deps: AppDeps, origin: RequestOrigin, login: string, password: string): Promise<SignedIn> {
-  const { db, config } = deps;
-  const now = deps.clock();
+export async function signIn(ctx: ServiceContext, login: string, password: string): Promise<SignedIn> {
+  const { db, config } = ctx.deps;
+  const now = ctx.now;
   const window = config.RATE_LIMIT_WINDOW_SECONDS;
   const perIp: Limit = {
-    bucket: `login:ip:${origin.ipAddress ?? "unknown"}`,
+    bucket: `login:ip:${ctx.origin.ipAddress ?? "unknown"}`,
     max: config.RATE_LIMIT_LOGIN_PER_IP,
     windowSeconds: window,
   };
@@ -48,8 +39,8 @@ export async function signIn(deps: AppDeps, origin: RequestOrigin, login: string
   };
   for (const state of [await hit(db, perIp, now), await peek(db, perUser, now)]) {
     if (state.limited) {
-      await recordAudit(db, origin, { action: "login_failed", outcome: "denied", details: { reason: "rate_limited" } });
-      throw rateLimited(state.retryAfterSeconds);
+      await ctx.uow.record({ action: "login_failed", outcome: "denied", details: { reason: "rate_limited" } });
+      throw new RateLimited(state.retryAfterSeconds);
     }
   }
   const user = await findUserByLogin(db, login);
@@ -57,7 +48,7 @@ export async function signIn(deps: AppDeps, origin: RequestOrigin, login: string
   if (!user || !passwordOk || user.accountStatus !== "active") {
     await hit(db, perUser, now);
     const reason = !user ? "unknown_user" : !passwordOk ? "wrong_password" : `account_${user.accountStatus}`;
-    await recordAudit(db, origin, {
+    await ctx.uow.record({
       userId: user?.id ?? null,
       action: "login_failed",
       outcome: "denied",
@@ -67,9 +58,9 @@ export async function signIn(deps: AppDeps, origin: RequestOrigin, login: string
     });
     throw invalidCredentials();
   }
-  const session = await startSession(db, user.id, origin, now);
+  const session = await startSession(db, user.id, ctx.origin, now);
   const { roles } = await rolesAndPermissions(db, user.id);
-  await recordAudit(db, origin, {
+  await ctx.uow.record({
     userId: user.id,
     role: roles.join(","),
     action: "login",
@@ -77,15 +68,15 @@ export async function signIn(deps: AppDeps, origin: RequestOrigin, login: string
     targetTable: "sessions",
     targetId: session.sessionId,
   });
-  const access = await signAccessToken(deps.tokens, { userId: user.id, sessionId: session.sessionId });
+  const access = await signAccessToken(ctx.deps.tokens, { userId: user.id, sessionId: session.sessionId });
   return { user, roles, access, refresh: session.refresh };
 }
 
 /** Rotates a refresh token; a replayed one revokes its session and is audited as `token_reuse`. */
-export async function refreshSession(deps: AppDeps, origin: RequestOrigin, refresh: string) {
-  const result = await rotateRefreshToken(deps.db, refresh, deps.clock());
+export async function refreshSession(ctx: ServiceContext, refresh: string) {
+  const result = await rotateRefreshToken(ctx.deps.db, refresh, ctx.now);
   if (result.kind === "reused") {
-    await recordAudit(deps.db, origin, {
+    await ctx.uow.record({
       userId: result.userId,
       action: "token_reuse",
       outcome: "denied",
@@ -95,36 +86,27 @@ export async function refreshSession(deps: AppDeps, origin: RequestOrigin, refre
     });
   }
   if (result.kind !== "rotated") {
-    throw new ProblemError(401, "invalid-refresh-token", "The refresh token is invalid, expired or revoked");
+    throw new Unauthenticated("invalid-refresh-token", "The refresh token is invalid, expired or revoked");
   }
-  await recordAudit(deps.db, origin, {
+  await ctx.uow.record({
     userId: result.userId,
     action: "token_refresh",
     outcome: "success",
     targetTable: "sessions",
     targetId: result.sessionId,
   });
-  const access = await signAccessToken(deps.tokens, { userId: result.userId, sessionId: result.sessionId });
+  const access = await signAccessToken(ctx.deps.tokens, { userId: result.userId, sessionId: result.sessionId });
   return { access, refresh: result.refresh };
 }
 
 /** Ends sessions: the caller's own, and the one a presented refresh token belongs to if it is theirs. */
-export async function signOut(deps: AppDeps, origin: RequestOrigin, principal: Principal, refresh?: string) {
-  const { userId } = principal;
-  const sessionIds = [principal.sessionId];
-  const other = refresh ? await sessionOfRefreshToken(deps.db, refresh) : null;
-  if (other?.userId === userId) sessionIds.push(other.sessionId);
-  const now = deps.clock();
-  await deps.db.transaction(async (tx) => {
-    for (const sessionId of new Set(sessionIds)) {
-      await revokeSession(tx, sessionId, "logout", now);
-      await recordAudit(tx, origin, {
-        userId,
-        action: "logout",
-        outcome: "success",
-        targetTable: "sessions",
-        targetId: sessionId,
-      });
-    }
-  });
+export async function signOut(ctx: ServiceContext, refresh?: string): Promise<void> {
+  const principal = actorOf(ctx);
+  const sessionIds = new Set([principal.sessionId]);
+  const other = refresh ? await sessionOfRefreshToken(ctx.deps.db, refresh) : null;
+  if (other?.userId === principal.userId) sessionIds.add(other.sessionId);
+  await ctx.uow.write(async (tx) => {
+    for (const sessionId of sessionIds) await revokeSession(tx, sessionId, "logout", ctx.now);
+    return { result: undefined, rowIds: [...sessionIds] };
+  }, { action: "logout", table: "sessions" });
 }

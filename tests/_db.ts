@@ -117,7 +117,7 @@ function withDatabase(baseUrl: URL, name: string): string {
 async function migrationsFingerprint(): Promise<string> {
   const folder = new URL("../db/migrations/", import.meta.url);
   const names = [...Deno.readDirSync(folder)].filter((e) => e.name.endsWith(".sql")).map((e) => e.name).sort();
-  const sources = [...names.map((n) => new URL(n, folder)), new URL("../services/permissions.ts", import.meta.url)];
+  const sources = [...names.map((n) => new URL(n, folder)), new URL("../db/permissions.ts", import.meta.url)];
   const text = (await Promise.all(sources.map((u) => Deno.readTextFile(u)))).join("\n");
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
   return [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");

@@ -1,7 +1,7 @@
 /** Builds the real app on a fresh database for each test, plus factories for its actors. */
 import { eq } from "drizzle-orm";
 import { createApp } from "../app.ts";
-import type { AppDeps } from "../app_env.ts";
+import type { AppDeps } from "../services/deps.ts";
 import { loadConfig } from "../config.ts";
 import { doctorProfiles, users } from "../db/schema.ts";
 import { generateSigningJwk, importSigningKey } from "../services/access_tokens.ts";
@@ -9,7 +9,7 @@ import { createBackgroundTasks } from "../services/background.ts";
 import { createLogger } from "../services/logger.ts";
 import { fileMailer } from "../services/mail.ts";
 import { hashPassword } from "../services/passwords.ts";
-import { createUser } from "../services/users.ts";
+import { createAccount } from "../db/users.ts";
 import { DRIVER, freshDatabase, type TestDatabase } from "./_db.ts";
 
 export { DRIVER };
@@ -98,7 +98,7 @@ export class TestApp {
     const email = overrides.email ?? `${username}@example.test`;
     const password = overrides.password ?? DEFAULT_PASSWORD;
     if (!passwordHashes.has(password)) passwordHashes.set(password, hashPassword(password));
-    const user = await createUser(this.db, {
+    const user = await createAccount(this.db, {
       username,
       email,
       passwordHash: await passwordHashes.get(password)!,

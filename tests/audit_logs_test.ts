@@ -4,7 +4,7 @@ import { base64url } from "jose";
 import { openDatabase } from "../db/client.ts";
 import { auditLogs } from "../db/schema.ts";
 import { checkAuditTrail } from "../scripts/audit_verify.ts";
-import { type AuditEvent, recordAudit } from "../services/audit.ts";
+import { seedAudit, type SeedEvent } from "./_audit.ts";
 import { putUnderCare } from "./_care.ts";
 import { type Actor, appTest, type TestApp } from "./_fixtures.ts";
 
@@ -12,8 +12,8 @@ type Row = Record<string, unknown>;
 const ORIGIN = { ipAddress: "198.51.100.7", userAgent: "curl/8.5", requestId: "req-seeded" };
 const PROBLEM = "application/problem+json";
 
-function seed(api: TestApp, event: AuditEvent, at: Date) {
-  return recordAudit(api.db, ORIGIN, event, at);
+function seed(api: TestApp, event: SeedEvent, at: Date) {
+  return seedAudit(api.db, ORIGIN, event, at);
 }
 
 async function countRows(api: TestApp): Promise<number> {
@@ -243,6 +243,7 @@ appTest(
       outcome: "success",
       event_timestamp: at.toISOString(),
       details: { file: "x.pdf" },
+      appended: false,
       chain_seq: row.chainSeq,
       row_hash: row.rowHash,
     });
@@ -294,7 +295,7 @@ appTest("POST /auditlogs/ appends an event recorded as the caller, from the call
     token: access,
     headers: { "user-agent": "records-desk/2.0", "x-request-id": "req-append-1" },
     body: {
-      action: "export",
+      action: "records_release",
       target_table: "patient_profiles",
       target_id: alice.id,
       patient: alice.id,
@@ -307,7 +308,8 @@ appTest("POST /auditlogs/ appends an event recorded as the caller, from the call
     id: previous.id + 1,
     user: admin.id,
     role: "admin",
-    action: "export",
+    action: "records_release",
+    appended: true,
     target_table: "patient_profiles",
     target_id: String(alice.id),
     patient: alice.id,
@@ -335,30 +337,31 @@ appTest("POST /auditlogs/ refuses user, server-owned, unknown and oversized fiel
     await api.makeAdmin(),
   ];
   const { access } = await api.signIn(admin);
-  const before = await countRows(api);
+  const before = (await lastRow(api)).id;
   const cases: [string, Row, string][] = [
-    ["a user other than the caller", { action: "read", user: bob.id }, "/user"],
-    ["the caller as user (still server-owned)", { action: "read", user: admin.id }, "/user"],
-    ["an outcome", { action: "read", outcome: "denied" }, "/outcome"],
-    ["a timestamp", { action: "read", event_timestamp: "2020-01-01T00:00:00Z" }, "/event_timestamp"],
-    ["an ip address", { action: "read", ip_address: "10.0.0.1" }, "/ip_address"],
-    ["a chain position", { action: "read", chain_seq: 1 }, "/chain_seq"],
-    ["an id", { action: "read", id: 1 }, "/id"],
-    ["an action outside the catalogue", { action: "hack" }, "/action"],
+    ["a user other than the caller", { action: "note", user: bob.id }, "/user"],
+    ["the caller as user (still server-owned)", { action: "note", user: admin.id }, "/user"],
+    ["an outcome", { action: "note", outcome: "denied" }, "/outcome"],
+    ["a timestamp", { action: "note", event_timestamp: "2020-01-01T00:00:00Z" }, "/event_timestamp"],
+    ["an ip address", { action: "note", ip_address: "10.0.0.1" }, "/ip_address"],
+    ["a chain position", { action: "note", chain_seq: 1 }, "/chain_seq"],
+    ["an id", { action: "note", id: 1 }, "/id"],
+    ["a system action, which only the system records", { action: "export" }, "/action"],
+    ["an action that is not a lowercase word", { action: "Hack!" }, "/action"],
     ["no action", { target_table: "users" }, "/action"],
-    ["a table name that is not one", { action: "read", target_table: "users; drop table users" }, "/target_table"],
-    ["a NUL in the target id", { action: "read", target_id: "a\u0000b" }, "/target_id"],
-    ["details that are not an object", { action: "read", details: ["x"] }, "/details"],
-    ["details over 10 KB", { action: "read", details: { note: "x".repeat(10_300) } }, "/details"],
+    ["a table name that is not one", { action: "note", target_table: "users; drop table users" }, "/target_table"],
+    ["a NUL in the target id", { action: "note", target_id: "a\u0000b" }, "/target_id"],
+    ["details that are not an object", { action: "note", details: ["x"] }, "/details"],
+    ["details over 10 KB", { action: "note", details: { note: "x".repeat(10_300) } }, "/details"],
     [
       "details nested too deep",
-      { action: "read", details: JSON.parse('{"a":'.repeat(12) + "1" + "}".repeat(12)) },
+      { action: "note", details: JSON.parse('{"a":'.repeat(12) + "1" + "}".repeat(12)) },
       "/details",
     ],
-    ["a NUL inside details", { action: "read", details: { note: "a\u0000b" } }, "/details"],
-    ["details.route, which the server sets", { action: "read", details: { route: "/fake" } }, "/details/route"],
-    ["a patient id that is no patient", { action: "read", patient: doctor.id }, "/patient"],
-    ["a patient id as a string", { action: "read", patient: String(alice.id) }, "/patient"],
+    ["a NUL inside details", { action: "note", details: { note: "a\u0000b" } }, "/details"],
+    ["details.route, which the server sets", { action: "note", details: { route: "/fake" } }, "/details/route"],
+    ["a patient id that is no patient", { action: "note", patient: doctor.id }, "/patient"],
+    ["a patient id as a string", { action: "note", patient: String(alice.id) }, "/patient"],
   ];
   for (const [name, body, pointer] of cases) {
     await t.step(name, async () => {
@@ -368,7 +371,10 @@ appTest("POST /auditlogs/ refuses user, server-owned, unknown and oversized fiel
       assert(pointers.includes(pointer), `${pointers} should include ${pointer}`);
     });
   }
-  assertEquals(await countRows(api), before, "nothing appended");
+  const added = await api.db.select().from(auditLogs).where(sql`${auditLogs.id} > ${before}`);
+  assertEquals(added.filter((r) => r.appended), [], "nothing appended");
+  // Refusals past the schema (a system action, an unknown patient) are recorded as such.
+  assertEquals(added.map((r) => [r.action, r.outcome]), [["create", "denied"], ["create", "denied"]]);
 });
 
 appTest("PUT, PATCH and DELETE on /auditlogs/{id}/ are 405 for everyone and change nothing", async (t, api) => {
@@ -452,7 +458,7 @@ Deno.test("deno task audit:verify exits 0 on an intact trail, 1 naming an altere
     let handle = await openDatabase({ dataDir });
     await handle.migrate();
     for (let i = 0; i < 3; i++) {
-      await recordAudit(handle.db, ORIGIN, { action: "login", outcome: "success", targetTable: "users" });
+      await seedAudit(handle.db, ORIGIN, { action: "login", outcome: "success", targetTable: "users" });
     }
     await handle.close();
     const intact = await run({});
@@ -582,5 +588,32 @@ appTest(
     }
     assertEquals(new Set(seen).size, seen.length, "no repeats");
     assert(seen.length >= 62, `${seen.length} events`);
+  },
+);
+
+appTest(
+  "POST /auditlogs/ takes the original's free-form events: any word but a system action, text details",
+  async (_t, api) => {
+    const admin = await api.makeAdmin();
+    const { access } = await api.signIn(admin);
+    const res = await api.request("POST", "/auditlogs/", {
+      token: access,
+      body: { action: "shift_handover_note", target_table: "ward", details: "Bed 4 needs a fall-risk review" },
+    });
+    assertEquals(res.status, 201, res.text);
+    assertEquals([res.body.action, res.body.appended, res.body.outcome, res.body.user], [
+      "shift_handover_note",
+      true,
+      "success",
+      admin.id,
+    ]);
+    assertEquals((res.body.details as Row).text, "Bed 4 needs a fall-risk review");
+    const stored = await lastRow(api);
+    assertEquals([stored.action, stored.appended], ["shift_handover_note", true]);
+    // The system's own records can never be forged, not even by writing the row directly as appended.
+    const forged = await api.request("POST", "/auditlogs/", { token: access, body: { action: "login" } });
+    assertEquals([forged.status, (forged.body.errors as { pointer: string }[])[0].pointer], [422, "/action"]);
+    const verify = await api.request("GET", "/auditlogs/verify/", { token: access });
+    assertEquals(verify.body.ok, true);
   },
 );

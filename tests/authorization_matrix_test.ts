@@ -12,9 +12,10 @@ import {
   expected,
   idOf,
   type Outcome,
+  POLICY_MODELS,
   type Recipe,
+  type TargetRow,
   TARGETS,
-  underCare,
   type World,
 } from "./matrix/_world.ts";
 
@@ -28,12 +29,12 @@ function classify(status: number): Outcome {
   return "refused";
 }
 
-function visibleTo(w: World, route: DeclaredRoute, caller: Caller, id: number): boolean {
-  const me = idOf(w, caller)!;
-  if (route.access.kind !== "permission") return id === me;
-  if (route.access.any && w.permissions[caller].has(route.access.any)) return true;
-  if (route.access.scope === "all") return true;
-  return id === me || (route.access.scope === "patient" && underCare(w, me, id));
+/** May the caller see this listed row, by the route's declared policy? */
+function visibleTo(w: World, route: DeclaredRoute, caller: Caller, row: TargetRow): boolean {
+  const access = route.access;
+  if (access.kind === "public") return true;
+  if (access.any && w.permissions[caller].has(access.any)) return true;
+  return !access.policy || POLICY_MODELS[access.policy](w, idOf(w, caller)!, row);
 }
 
 /**
@@ -60,6 +61,13 @@ async function auditProblem(w: World, route: DeclaredRoute, status: number, requ
 
 appTest("authorization matrix: every route × caller × target answers as declared", async (_t, api) => {
   const w = await buildWorld(api);
+  // Every policy a request's queries applied, by request id: it must be the one the route declares.
+  const applied = new Map<string, Set<string>>();
+  api.deps.onPolicyApplied = (requestId, policy) => {
+    if (!applied.has(requestId)) applied.set(requestId, new Set());
+    applied.get(requestId)!.add(policy);
+  };
+  const policyMismatches: string[] = [];
   const only = Deno.env.get("MATRIX_ONLY");
   const routes = declaredRoutes.filter((r) => r.access.kind !== "public" && (!only || key(r).includes(only)));
   const withoutRecipe = routes.filter((r) => !RECIPES[key(r)]).map(key);
@@ -95,14 +103,17 @@ appTest("authorization matrix: every route × caller × target answers as declar
             mismatches.push(`${where}: its 404 body differs from the nonexistent-id body`);
           }
         }
+        const declared = route.access.kind === "public" ? undefined : route.access.policy;
+        for (const policy of applied.get(res.headers.get("x-request-id")!) ?? []) {
+          if (policy !== declared) policyMismatches.push(`${where}: ran ${policy}, declares ${declared ?? "none"}`);
+        }
         if (route.audit || actual === 403) {
           const problem = await auditProblem(w, route, res.status, res.headers.get("x-request-id")!);
           if (problem) missingAudit.push(`${where}: ${problem}`);
         }
         if (actual === "2xx" && recipe.listed) {
-          for (const id of recipe.listed(res.body)) {
-            const visible = recipe.visible ? recipe.visible(w, caller, id) : visibleTo(w, route, caller, id);
-            if (!visible) unexpected2xx.push(`${where}: lists row of ${id}`);
+          for (const row of recipe.listed(res.body)) {
+            if (!visibleTo(w, route, caller, row)) unexpected2xx.push(`${where}: lists row ${JSON.stringify(row)}`);
           }
         }
       }
@@ -114,5 +125,7 @@ appTest("authorization matrix: every route × caller × target answers as declar
   assertEquals(unexpected2xx, [], `unexpected 2xx:\n${unexpected2xx.join("\n")}`);
   assertEquals(mismatches, [], `cells that did not answer as declared:\n${mismatches.join("\n")}`);
   assertEquals(missingAudit, [], `requests without their audit record:\n${missingAudit.join("\n")}`);
+  assertEquals([...new Set(policyMismatches)], [], "routes whose queries ran another policy than declared");
+  assert(applied.size > 0, "the probe saw the policies applied");
   assert(cells >= routes.length * CALLERS.length * TARGETS.length);
 });

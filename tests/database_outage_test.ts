@@ -10,7 +10,7 @@ import { configureNeonForProxy, openDatabase, queryRows } from "../db/client.ts"
 import { doctorProfiles } from "../db/schema.ts";
 import { generateSigningJwk } from "../services/access_tokens.ts";
 import { hashPassword } from "../services/passwords.ts";
-import { createUser } from "../services/users.ts";
+import { createAccount } from "../db/users.ts";
 import { startWsProxy } from "../scripts/ws_tcp_proxy.ts";
 import { type Cluster, startCluster } from "./_cluster.ts";
 import { DRIVER } from "./_db.ts";
@@ -141,14 +141,14 @@ async function prepare(cluster: Cluster, proxyPort: number) {
   try {
     await handle.migrate();
     const passwordHash = await hashPassword(PASSWORD);
-    const patient = await createUser(handle.db, {
+    const patient = await createAccount(handle.db, {
       username: "outage-patient",
       email: "outage-patient@example.test",
       passwordHash,
       roleNames: ["patient"],
       patientProfile: { firstName: "Out", lastName: "Age" },
     });
-    const doctor = await createUser(handle.db, {
+    const doctor = await createAccount(handle.db, {
       username: "outage-doctor",
       email: "outage-doctor@example.test",
       passwordHash,

@@ -56,7 +56,11 @@ Deno.test({
     const target = `127.0.0.1:${(blackHole.addr as Deno.NetAddr).port}`;
     const proxy = await startWsProxy({ allowed: [target] });
     configureNeonForProxy(`127.0.0.1:${proxy.port}`);
-    const handle = await openDatabase({ url: `postgres://postgres@${target}/none`, dataDir: "", connectTimeoutMs: 400 });
+    const handle = await openDatabase({
+      url: `postgres://postgres@${target}/none`,
+      dataDir: "",
+      connectTimeoutMs: 400,
+    });
     try {
       const started = Date.now();
       const error = await handle.db.execute(sql`select 1`).then(() => null, (e) => e);

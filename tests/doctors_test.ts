@@ -269,19 +269,24 @@ appTest("POST /doctors/ lets an admin create one profile for a user holding the 
     assertEquals(await profileRow(api, patient), undefined);
     assertEquals(await profileRow(api, admin), undefined);
   });
-  await t.step("a doctor may not create profiles (403), not even their own", async () => {
-    const other = await doctorWithoutProfile(api);
+  let other: Awaited<ReturnType<typeof doctorWithoutProfile>>;
+  await t.step("a doctor creates their own profile once, and nobody else's (422 at /user)", async () => {
+    other = await doctorWithoutProfile(api);
     const doctorToken = (await api.signIn(await api.makeDoctor())).access;
-    const res = await api.request("POST", "/doctors/", { token: doctorToken, body: { user: other.id } });
-    assertEquals(res.status, 403);
-    const own = (await api.signIn(other)).access;
-    assertEquals((await api.request("POST", "/doctors/", { token: own, body: { user: other.id } })).status, 403);
+    await expectInvalid(api, doctorToken, "/doctors/", { user: other.id }, "/user", "POST");
     assertEquals(await profileRow(api, other), undefined);
+    const own = (await api.signIn(other)).access;
+    const created = await api.request("POST", "/doctors/", { token: own, body: { first_name: "Meredith" } });
+    assertEquals([created.status, created.body.user], [201, other.id]);
+    assertEquals((await api.request("POST", "/doctors/", { token: own, body: { user: other.id } })).status, 409);
   });
-  await t.step("the creation and the refusals are audited", async () => {
+  await t.step("the creations and the refusals are audited", async () => {
     const rows = (await auditRows(api)).filter((r) => r.action === "create");
-    assertEquals(rows.filter((r) => r.outcome === "success").map((r) => r.targetId), [String(newcomer.id)]);
-    assertEquals(rows.filter((r) => r.outcome === "denied").length, 4, "409 and three 422s from the data layer");
+    assertEquals(rows.filter((r) => r.outcome === "success").map((r) => r.targetId), [
+      String(newcomer.id),
+      String(other.id),
+    ]);
+    assertEquals(rows.filter((r) => r.outcome === "denied").length, 7, "two 409s and five 422s");
   });
 });
 

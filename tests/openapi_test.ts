@@ -47,7 +47,7 @@ appTest("GET /openapi.json is OpenAPI 3.1 with the contract's paths, trailing sl
     kind: "permission",
     permission: "patients:read",
     any: "patients:read:any",
-    scope: "patient",
+    policy: "patients:care",
   });
   assert(doc.paths["/health"]?.get && doc.paths["/ready"]?.get && doc.paths["/openapi.json"]?.get);
   for (const path of Object.keys(doc.paths)) {

@@ -80,7 +80,9 @@ appTest(
     });
     assertEquals([again.status, again.body.type], [400, "urn:problem-type:patient-portal:invalid-reset-token"]);
     const audited = await api.db.select().from(auditLogs).where(eq(auditLogs.action, "password_reset"));
-    assertEquals(audited.map((a) => (a.details as { stage: string }).stage).sort(), ["completed", "requested"]);
+    const succeeded = audited.filter((a) => a.outcome === "success");
+    assertEquals(succeeded.map((a) => (a.details as { stage: string }).stage).sort(), ["completed", "requested"]);
+    assertEquals(audited.filter((a) => a.outcome === "denied").length, 1, "the spent token's attempt is recorded");
   },
 );
 

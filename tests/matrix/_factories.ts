@@ -41,7 +41,7 @@ export function appointment(w: World, target: Target): Promise<TargetRow> {
       durationMinutes: 30,
       endsAt: new Date(start.getTime() + 30 * 60_000),
     }).returning();
-    return { id: row.id, patient, owner: patient };
+    return { id: row.id, patient, owner: patient, doctor };
   });
 }
 
@@ -80,7 +80,7 @@ export function labResult(w: World, target: Target, status: "final" | "prelimina
       status,
       fileId: file.id,
     }).returning();
-    return { id: row.id, patient, owner: patient };
+    return { id: row.id, patient, owner: patient, doctor, released: status !== "preliminary" };
   });
 }
 

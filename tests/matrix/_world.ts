@@ -3,14 +3,29 @@
  * row, a nonexistent id}. Expectations come from the route's declaration (permission, scope)
  * and the caller's relation to the row; a recipe per route says how to build the request.
  */
+import type { PolicyName } from "../../db/policies.ts";
 import { rolePermissions, roles } from "../../db/schema.ts";
-import { requiredPermissions } from "../../middleware/permission.ts";
+import { requiredPermissions } from "../../middleware/access.ts";
 import type { Access, DeclaredRoute } from "../../routes/_route.ts";
 import { BUILTIN_ROLES, type Permission } from "../../services/permissions.ts";
 import type { Actor, TestApp } from "../_fixtures.ts";
 import { putUnderCare } from "../_care.ts";
 
-export const CALLERS = ["anonymous", "owner", "otherPatient", "careDoctor", "otherDoctor", "admin", "custom"] as const;
+/**
+ * `careDoctor` is the doctor of the owner's appointments (and so of their other records); `colleague`
+ * has the owner under care through an appointment of their own, so "the doctor's own appointments"
+ * and "patients under their care" are told apart.
+ */
+export const CALLERS = [
+  "anonymous",
+  "owner",
+  "otherPatient",
+  "careDoctor",
+  "colleague",
+  "otherDoctor",
+  "admin",
+  "custom",
+] as const;
 export type Caller = typeof CALLERS[number];
 export const TARGETS = ["own", "another", "missing"] as const;
 export type Target = typeof TARGETS[number];
@@ -37,6 +52,7 @@ export async function buildWorld(api: TestApp): Promise<World> {
     owner: await api.makePatient(),
     otherPatient: await api.makePatient(),
     careDoctor: await api.makeDoctor(),
+    colleague: await api.makeDoctor(),
     otherDoctor: await api.makeDoctor(),
     admin: await api.makeAdmin(),
     custom: await api.makeUser([]),
@@ -48,6 +64,7 @@ export async function buildWorld(api: TestApp): Promise<World> {
   );
   await api.database.ownerQuery(`insert into user_roles (user_id, role_id) values (${actors.custom.id}, ${role.id})`);
   await putUnderCare(api, actors.careDoctor, actors.owner);
+  await putUnderCare(api, actors.colleague, actors.owner);
   const thirdDoctor = await api.makeDoctor();
   await putUnderCare(api, thirdDoctor, actors.otherPatient);
   const tokens = Object.fromEntries(
@@ -60,6 +77,7 @@ export async function buildWorld(api: TestApp): Promise<World> {
     owner: grant(["patient"]),
     otherPatient: grant(["patient"]),
     careDoctor: grant(["doctor"]),
+    colleague: grant(["doctor"]),
     otherDoctor: grant(["doctor"]),
     admin: grant(["admin"]),
     custom: new Set(CUSTOM_ROLE.permissions),
@@ -67,11 +85,14 @@ export async function buildWorld(api: TestApp): Promise<World> {
   return { api, thirdDoctor, cache: new Map(), actors, tokens, permissions };
 }
 
-/** A target row: who owns it and which patient's record it is part of. */
+/** A target row: who owns it, which patient's record it is part of, its doctor, and whether released. */
 export interface TargetRow {
   id: number | string;
   owner?: number;
   patient?: number;
+  doctor?: number;
+  /** Lab results: final or corrected (a patient sees their own only then). */
+  released?: boolean;
 }
 
 export interface Cell {
@@ -91,10 +112,8 @@ export interface Recipe {
   request(w: World, target: Target, caller: Caller): Promise<{ cell: Cell; row?: TargetRow }>;
   /** Overrides the generic expectation (business rules beyond permission and scope). */
   expect?(w: World, caller: Caller, target: Target, row: TargetRow | undefined): Outcome | Outcome[] | undefined;
-  /** For lists: the patient (or owner) ids the returned rows belong to, to check the filtering. */
-  listed?(body: Record<string, unknown>): number[];
-  /** For lists whose visibility is not the declaration's (e.g. users): may this caller see rows of this id? */
-  visible?(w: World, caller: Caller, id: number): boolean;
+  /** For lists: the returned rows as target rows (patient, owner, doctor), to check the filtering. */
+  listed?(body: Record<string, unknown>): TargetRow[];
 }
 
 export function idOf(w: World, caller: Caller): number | undefined {
@@ -103,8 +122,25 @@ export function idOf(w: World, caller: Caller): number | undefined {
 
 export function underCare(w: World, doctorId: number | undefined, patientId: number | undefined): boolean {
   if (doctorId === undefined || patientId === undefined) return false;
-  return doctorId === w.actors.careDoctor.id && patientId === w.actors.owner.id;
+  const carers = [w.actors.careDoctor.id, w.actors.colleague.id];
+  return carers.includes(doctorId) && patientId === w.actors.owner.id;
 }
+
+/**
+ * What each policy means, written again independently of its SQL: the matrix expects what the
+ * declared policy says, so a route whose query runs another predicate fails here.
+ */
+export const POLICY_MODELS: Record<PolicyName, (w: World, me: number, row: TargetRow) => boolean> = {
+  all: () => true,
+  "users:self": (_w, me, row) => row.owner === me,
+  "patients:self": (_w, me, row) => row.owner === me,
+  "doctors:self": (_w, me, row) => row.owner === me,
+  "patients:care": (w, me, row) => row.patient === me || underCare(w, me, row.patient),
+  "prescriptions:care": (w, me, row) => row.patient === me || underCare(w, me, row.patient),
+  "labresults:care": (w, me, row) => (row.patient === me && row.released !== false) || underCare(w, me, row.patient),
+  "appointments:party": (_w, me, row) => row.patient === me || row.doctor === me,
+  "auditlogs:about-me": (_w, me, row) => row.patient === me,
+};
 
 /** What the declaration says this caller should get on this row. */
 export function expected(
@@ -119,18 +155,10 @@ export function expected(
   if (caller === "anonymous") return 401;
   const perms = w.permissions[caller];
   const me = idOf(w, caller)!;
-  if (access.kind === "permission") {
-    const any = access.any !== undefined && perms.has(access.any);
-    if (!requiredPermissions(access).some((p) => perms.has(p)) && !any) return 403;
-    if (!row) return "2xx"; // lists and creates: scope is checked on the rows returned or written
-    if (target === "missing") return 404;
-    if (any || access.scope === "all") return "2xx";
-    if (access.scope === "self") return row.owner === me ? "2xx" : 404;
-    const visible = row.patient === me || underCare(w, me, row.patient);
-    return visible ? "2xx" : 404;
-  }
-  // signed-in: the caller's own rows only (unless the recipe says otherwise)
-  if (!row) return "2xx";
+  const any = access.any !== undefined && perms.has(access.any);
+  if (access.kind === "permission" && !requiredPermissions(access).some((p) => perms.has(p)) && !any) return 403;
+  if (!row) return "2xx"; // lists and creates: scope is checked on the rows returned or written
   if (target === "missing") return 404;
-  return row.owner === me ? "2xx" : 404;
+  if (any || !access.policy) return "2xx";
+  return POLICY_MODELS[access.policy](w, me, row) ? "2xx" : 404;
 }

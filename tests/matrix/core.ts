@@ -20,7 +20,7 @@ export const coreRecipes: Record<string, Recipe> = {
   "GET /patients": {
     request: (w, target) =>
       Promise.resolve({ cell: { method: "GET", path: `/patients/?page_size=200&x=${patientOf(w, target)}` } }),
-    listed: (body) => (body.results as { id: number }[]).map((r) => r.id),
+    listed: (body) => (body.results as { id: number }[]).map((r) => ({ id: r.id, patient: r.id, owner: r.id })),
   },
   "GET /patients/{id}": {
     request: (w, target) => {

@@ -34,7 +34,7 @@ function on(
 function plain(
   method: string,
   path: string,
-  opts: { body?: Body; expect?: Recipe["expect"]; listed?: Recipe["listed"]; visible?: Recipe["visible"] } = {},
+  opts: { body?: Body; expect?: Recipe["expect"]; listed?: Recipe["listed"] } = {},
 ): Recipe {
   return {
     async request(w, target, caller) {
@@ -42,12 +42,17 @@ function plain(
     },
     expect: opts.expect,
     listed: opts.listed,
-    visible: opts.visible,
   };
 }
 
-const ids = (key: string) => (body: Record<string, unknown>) =>
-  (body.results as Record<string, number>[]).map((r) => r[key]);
+/** Listed rows: their patient (`patient` field, or the id itself) and their doctor, if any. */
+const rowsBy = (patient: string, doctor?: string) => (body: Record<string, unknown>) =>
+  (body.results as Record<string, number>[]).map((r) => ({
+    id: r.id,
+    patient: r[patient],
+    owner: r[patient],
+    doctor: doctor ? r[doctor] : undefined,
+  }));
 
 /** Any signed-in user; a nonexistent id is 404. */
 const anySignedIn: Recipe["expect"] = (_w, caller, target, row) =>
@@ -102,7 +107,7 @@ export const resourceRecipes: Record<string, Recipe> = {
   "GET /me/access-log": plain("GET", "/me/access-log/", { expect: anySignedIn }),
 
   // Appointments: a patient sees their own, a doctor theirs (the care doctor is the doctor of the owner's).
-  "GET /appointments": plain("GET", "/appointments/?page_size=200", { listed: ids("patient") }),
+  "GET /appointments": plain("GET", "/appointments/?page_size=200", { listed: rowsBy("patient", "doctor") }),
   "GET /appointments/{id}": on(
     "GET",
     (id) => `/appointments/${id}/`,
@@ -136,9 +141,20 @@ export const resourceRecipes: Record<string, Recipe> = {
   // Doctors' directory: read by anyone signed in; a doctor edits their own profile.
   "GET /doctors": plain("GET", "/doctors/", { expect: anySignedIn }),
   "GET /doctors/{id}": on("GET", (id) => `/doctors/${id}/`, doctorRow, { expect: anySignedIn }),
+  // A doctor creates their own profile (theirs exists already: 409); an administrator anyone's.
   "POST /doctors": plain("POST", "/doctors/", {
-    body: async (w, _r, target) => ({ user: target === "missing" ? MISSING_ID : await doctorWithoutProfile(w) }),
-    expect: creates("doctors:write:any", (_w, caller, target) => caller === "admin" && target !== "missing"),
+    body: async (w, _r, target, caller) => {
+      if (target === "own" && (caller === "careDoctor" || caller === "colleague" || caller === "otherDoctor")) {
+        return {};
+      }
+      return { user: target === "missing" ? MISSING_ID : await doctorWithoutProfile(w) };
+    },
+    expect: (w, caller, target) => {
+      if (caller === "anonymous") return 401;
+      const perms = w.permissions[caller];
+      if (!perms.has("doctors:write") && !perms.has("doctors:write:any")) return 403;
+      return perms.has("doctors:write:any") && target !== "missing" ? "2xx" : "refused";
+    },
   }),
   "PUT /doctors/{id}": on("PUT", (id) => `/doctors/${id}/`, doctorRow, {
     body: () => ({
@@ -154,7 +170,7 @@ export const resourceRecipes: Record<string, Recipe> = {
   "DELETE /doctors/{id}": on("DELETE", (id) => `/doctors/${id}/`, freshDoctor),
 
   // Prescriptions: the care doctor writes; the patient only asks for a refill.
-  "GET /prescriptions": plain("GET", "/prescriptions/?page_size=200", { listed: ids("patient") }),
+  "GET /prescriptions": plain("GET", "/prescriptions/?page_size=200", { listed: rowsBy("patient") }),
   "GET /prescriptions/{id}": on(
     "GET",
     (id) => `/prescriptions/${id}/`,
@@ -191,7 +207,7 @@ export const resourceRecipes: Record<string, Recipe> = {
   "DELETE /prescriptions/{id}": on("DELETE", (id) => `/prescriptions/${id}/`, prescription),
 
   // Lab results: the care doctor creates and corrects; patients read final results.
-  "GET /labresults": plain("GET", "/labresults/?page_size=200", { listed: ids("patient") }),
+  "GET /labresults": plain("GET", "/labresults/?page_size=200", { listed: rowsBy("patient") }),
   "GET /labresults/{id}": on("GET", (id) => `/labresults/${id}/`, (w, t) => cached(w, "lab", t, () => labResult(w, t))),
   "GET /labresults/{id}/file": on(
     "GET",
@@ -221,18 +237,14 @@ export const resourceRecipes: Record<string, Recipe> = {
   "GET /auditlogs/verify": plain("GET", "/auditlogs/verify/"),
   "GET /auditlogs/{id}": on("GET", (id) => `/auditlogs/${id}/`, auditRow),
   "POST /auditlogs": plain("POST", "/auditlogs/", {
-    body: () => ({ action: "export", target_table: "patient_profiles" }),
+    body: () => ({ action: "shift_handover_note", target_table: "ward", details: "two patients handed over" }),
   }),
   "PUT /auditlogs/{id}": on("PUT", (id) => `/auditlogs/${id}/`, auditRow, { expect: neverAllowed }),
   "PATCH /auditlogs/{id}": on("PATCH", (id) => `/auditlogs/${id}/`, auditRow, { expect: neverAllowed }),
   "DELETE /auditlogs/{id}": on("DELETE", (id) => `/auditlogs/${id}/`, auditRow, { expect: neverAllowed }),
 
   // Users: everyone reaches their own account; administrators every account.
-  "GET /users": plain("GET", "/users/?page_size=200", {
-    listed: ids("id"),
-    visible: (w, caller, id) => w.permissions[caller].has("users:read:any") || w.actors[caller as "owner"]?.id === id,
-    expect: anySignedIn,
-  }),
+  "GET /users": plain("GET", "/users/?page_size=200", { listed: rowsBy("id"), expect: anySignedIn }),
   "GET /users/{id}": on("GET", (id) => `/users/${id}/`, userRow, { expect: ownAccount("users:read:any") }),
   "PATCH /users/{id}": on("PATCH", (id) => `/users/${id}/`, userRow, {
     body: () => ({ phone: "+1 555 0100" }),
@@ -281,14 +293,15 @@ export const resourceRecipes: Record<string, Recipe> = {
   "DELETE /userroles/{id}": on("DELETE", (id) => `/userroles/${id}/`, assignment),
 };
 
-/** Writing a lab result: only its physician (the care doctor of the owner's results). */
+/** Writing a lab result: only its physician; another doctor caring for the patient sees it but may not (403). */
 function labWrite(w: World, caller: Caller, target: Target, row: TargetRow | undefined): Outcome | Outcome[] {
   if (caller === "anonymous") return 401;
   if (!w.permissions[caller].has("labresults:write")) return 403;
   if (target === "missing") return 404;
   const me = w.actors[caller].id;
   const visible = row?.patient === me || underCare(w, me, row?.patient);
-  return visible ? "2xx" : 404;
+  if (!visible) return 404;
+  return row?.doctor === me ? "2xx" : 403;
 }
 
 async function doctorWithoutProfile(w: World): Promise<number> {

@@ -1,0 +1,25 @@
+import type { RequestOrigin } from "../db/audit_logs.ts";
+import type { PolicyName } from "../db/policies.ts";
+import type { Scope } from "../db/scope.ts";
+import type { AppDeps } from "../services/deps.ts";
+import type { IdempotencyClaim } from "../services/idempotency.ts";
+import type { Logger } from "../services/logger.ts";
+import type { Principal } from "../services/sessions.ts";
+import type { AuditTarget } from "../services/unit_of_work.ts";
+
+/** What Hono's context carries through a request. */
+export type AppEnv = {
+  Variables: {
+    deps: AppDeps;
+    logger: Logger;
+    requestId: string;
+    origin: RequestOrigin;
+    principal?: Principal;
+    /** The route's access rule bound to the caller, set when access is checked. */
+    scope?: Scope<PolicyName>;
+    /** What the route records in the audit trail. */
+    audit?: AuditTarget;
+    /** The request's Idempotency-Key, claimed by the transaction of the change it guards. */
+    idempotency?: IdempotencyClaim;
+  };
+};

@@ -1,0 +1,117 @@
+import { z } from "@hono/zod-openapi";
+import { createSelectSchema } from "drizzle-zod";
+import { doctorProfiles } from "../../db/schema.ts";
+import { pageQuery } from "../_list.ts";
+import { ownerField } from "../_schemas.ts";
+
+const column = createSelectSchema(doctorProfiles).shape;
+
+const HH_MM = /^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/;
+const timeOfDay = z.string().regex(HH_MM, "Use HH:MM, from 00:00 to 24:00");
+const byStart = (a: { start: string }, b: { start: string }) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
+/** Both ends well formed (their own issues are reported already) and in order. */
+const inOrder = (i: { start: string; end: string }) => HH_MM.test(i.start) && HH_MM.test(i.end) && i.start < i.end;
+const Interval = z.strictObject({ start: timeOfDay, end: timeOfDay })
+  .refine((i) => !HH_MM.test(i.start) || !HH_MM.test(i.end) || i.start < i.end, {
+    message: "Must be later than start",
+    path: ["end"],
+  });
+/** One day's hours: up to 4 intervals that do not overlap, stored in start order. */
+const Day = z.array(Interval).max(4)
+  .superRefine((day, ctx) => {
+    if (!day.every(inOrder)) return;
+    const sorted = day.map((interval, index) => ({ ...interval, index })).sort(byStart);
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i].start < sorted[i - 1].end) {
+        ctx.addIssue({ code: "custom", message: "Overlaps another interval of the same day", path: [sorted[i].index] });
+      }
+    }
+  })
+  .overwrite((day) => [...day].sort(byStart));
+const WorkingHours = z.strictObject({
+  mon: Day.optional(),
+  tue: Day.optional(),
+  wed: Day.optional(),
+  thu: Day.optional(),
+  fri: Day.optional(),
+  sat: Day.optional(),
+  sun: Day.optional(),
+}).openapi("WorkingHours", {
+  description: "Weekly hours in the doctor's time zone: per weekday, up to 4 `{start, end}` intervals (HH:MM)",
+  example: { mon: [{ start: "09:00", end: "12:00" }, { start: "13:00", end: "17:00" }] },
+});
+
+/** An IANA zone name as the runtime's time zone database knows it (not a bare UTC offset). */
+const timeZone = z.string().max(64)
+  .refine(isTimeZone, "Not an IANA time zone, such as Europe/Paris")
+  .overwrite(canonicalTimeZone)
+  .openapi({ description: "IANA time zone name", example: "Europe/Paris" });
+
+export const Doctor = z.object({
+  id: z.number().int(),
+  user: z.number().int(),
+  first_name: z.string(),
+  last_name: z.string(),
+  specialization: z.string(),
+  bio: z.string(),
+  working_hours: WorkingHours.nullable(),
+  time_zone: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+}).openapi("Doctor");
+
+const editable = {
+  first_name: column.firstName,
+  last_name: column.lastName,
+  specialization: column.specialization,
+  bio: column.bio,
+  working_hours: WorkingHours.nullable(),
+  time_zone: timeZone,
+};
+export const DoctorCreate = z.strictObject({
+  user: ownerField.optional().openapi({ description: "A doctor creates their own: omit it or send your own id" }),
+  ...editable,
+}).partial().openapi("DoctorCreate");
+/** PUT requires every editable field; PATCH takes any. */
+export const DoctorChange = z.strictObject({ user: ownerField.optional(), ...editable });
+
+export const ListQuery = z.object({
+  ...pageQuery,
+  ordering: z.enum(["id", "-id", "last_name", "-last_name", "specialization", "-specialization"]).default("id"),
+  specialization: z.string().max(100).optional().openapi({ description: "Exact specialization, any letter case" }),
+  search: z.string().max(100).optional().openapi({ description: "Part of a first name, last name or full name" }),
+});
+
+/** The fields of a body as profile columns. */
+export function doctorValues(body: Omit<z.infer<typeof DoctorChange>, "user"> | Partial<z.infer<typeof DoctorChange>>) {
+  const { first_name, last_name, working_hours, time_zone, specialization, bio } = body;
+  const values = {
+    firstName: first_name,
+    lastName: last_name,
+    workingHours: working_hours,
+    timeZone: time_zone,
+    specialization,
+    bio,
+  };
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
+
+function isTimeZone(name: string): boolean {
+  // Intl also takes bare offsets such as "+05:00"; those are not zone names.
+  if (!/^[A-Za-z]/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The runtime's spelling of a zone ("europe/paris" → "Europe/Paris"); invalid names are left as sent. */
+function canonicalTimeZone(name: string): string {
+  try {
+    return new Intl.DateTimeFormat(undefined, { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return name;
+  }
+}
