@@ -3,7 +3,7 @@
  * prescribing doctor decides on a pending refill or edits the prescription; nobody else changes it.
  * Pure, so it is tested table by table.
  */
-import { Conflict, type FieldIssue, Forbidden, Invalid } from "../errors.ts";
+import { Conflict, Forbidden, Invalid } from "../errors.ts";
 import type { Permission } from "./permissions.ts";
 
 export type PrescriptionChange = "created" | "updated" | "refill_requested" | "refill_approved" | "refill_denied";
