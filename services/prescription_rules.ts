@@ -68,7 +68,9 @@ export function planPrescriptionChange(
   }
   if (body.deny_refill) {
     refuse(["deny_refill", "denial_reason"], "Deny a refill on its own");
-    if (!body.denial_reason) throw new Invalid([{ pointer: "/denial_reason", detail: "Required when denying a refill" }]);
+    if (!body.denial_reason) {
+      throw new Invalid([{ pointer: "/denial_reason", detail: "Required when denying a refill" }]);
+    }
     if (!row.refillRequested) throw new Conflict("conflict", "No refill request is pending");
     return { changes: { refillRequested: false, denialReason: body.denial_reason }, change: "refill_denied" };
   }
@@ -79,4 +81,3 @@ export function planPrescriptionChange(
   );
   return { changes, change: "updated" };
 }
-

@@ -151,7 +151,9 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
       const key = o.idempotency;
       const claim = key ? await claimRequestKey(db, key.claim, o.clock(), key.waitMs) : null;
       const result = await change(db);
-      if (claim !== null) await keepResponse(db, claim, key!.status ?? 201, key!.respond ? key!.respond(result) : result);
+      if (claim !== null) {
+        await keepResponse(db, claim, key!.status ?? 201, key!.respond ? key!.respond(result) : result);
+      }
       return result;
     });
   const standalone = (event: StandaloneEvent): Omit<AuditRecord, "at"> => ({
