@@ -10,6 +10,8 @@ import { doctorRoutes } from "./routes/doctors/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { labResultRoutes } from "./routes/labresults/index.ts";
 import { meRoutes } from "./routes/me/index.ts";
+import { messageRoutes } from "./routes/messages/index.ts";
+import { notificationRoutes } from "./routes/notifications/index.ts";
 import { patientRoutes } from "./routes/patients/index.ts";
 import { prescriptionRoutes } from "./routes/prescriptions/index.ts";
 import { roleRoutes } from "./routes/roles/index.ts";
@@ -38,6 +40,8 @@ export function createApp(deps: AppDeps) {
   app.route("/", appointmentRoutes());
   app.route("/", prescriptionRoutes());
   app.route("/", labResultRoutes());
+  app.route("/", notificationRoutes());
+  app.route("/", messageRoutes());
   app.route("/", auditLogRoutes());
   app.route("/", docsRoutes(app));
 

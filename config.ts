@@ -45,6 +45,14 @@ const configSchema = z.object({
   RATE_LIMIT_FORGOT_PER_EMAIL: positiveInt.default(3),
   RATE_LIMIT_FORGOT_PER_IP: positiveInt.default(20),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(900),
+  /** How often each instance looks for outbox events NOTIFY did not announce (a fallback). */
+  NOTIFICATION_POLL_MS: positiveInt.max(600_000).default(1000),
+  /** Reminders go out this long before an appointment; instances look for due ones this often. */
+  REMINDER_LEAD_HOURS: positiveInt.max(24 * 14).default(24),
+  REMINDER_SCAN_SECONDS: positiveInt.max(3600).default(60),
+  /** The notification stream: a heartbeat comment at least this often, and how soon an ended session closes it. */
+  STREAM_HEARTBEAT_SECONDS: positiveInt.max(25).default(20),
+  STREAM_SESSION_CHECK_MS: positiveInt.max(60_000).default(2000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 }).superRefine((env, ctx) => {
   if (env.IDEMPOTENCY_WAIT_MS >= env.DB_QUERY_TIMEOUT_MS) {

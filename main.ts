@@ -2,6 +2,8 @@ import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { buildDeps } from "./services/deps.ts";
 import { installLastResort } from "./services/last_resort.ts";
+import { hubOf } from "./services/notification_hub.ts";
+import { startWorkers } from "./services/workers.ts";
 
 /** Starts the API from the environment: `deno task dev` or `deno task start`. */
 async function main() {
@@ -25,6 +27,7 @@ async function main() {
   const { deps, handle } = built;
   installLastResort(deps.logger);
   const app = createApp(deps);
+  const workers = startWorkers(deps);
   const server = Deno.serve({
     port: config.PORT,
     hostname: "0.0.0.0",
@@ -38,6 +41,8 @@ async function main() {
   }, (req, info) => app.fetch(req, info));
   const shutdown = async () => {
     await server.shutdown();
+    await workers.stop();
+    await hubOf(deps).close();
     await deps.background.settle();
     await handle.close();
     Deno.exit(0);

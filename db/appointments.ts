@@ -83,8 +83,10 @@ export async function updateAppointment(
 ): Promise<AppointmentRow> {
   const start = changes.appointmentDate ?? current.appointmentDate;
   const duration = changes.durationMinutes ?? current.durationMinutes;
+  // A new time gets a new reminder.
+  const reminder = changes.appointmentDate ? { reminderSentAt: null } : {};
   const [row] = await db.update(appointments)
-    .set({ ...changes, endsAt: new Date(start.getTime() + duration * 60_000), updatedAt: now })
+    .set({ ...changes, ...reminder, endsAt: new Date(start.getTime() + duration * 60_000), updatedAt: now })
     .where(eq(appointments.id, current.id))
     .returning();
   return row;

@@ -25,7 +25,8 @@ export function createAvailability(log: AvailabilityLog, clock: () => number = D
       return up;
     },
     lost(error) {
-      if (!up) return;
+      // Waiting too long for a pooled connection, or a slow statement, is load, not an outage.
+      if (!up || isOverload(error)) return;
       up = false;
       since = clock();
       log.warn("database unavailable", { error: describeConnectionError(error) });
@@ -84,6 +85,11 @@ export function isConnectionError(error: unknown): boolean {
     e = e.cause as Record<string, unknown> | undefined;
   }
   return false;
+}
+
+/** A connection error that says the pool or a statement was too slow, not that the database went away. */
+function isOverload(error: unknown): boolean {
+  return /timeout exceeded when trying to connect|query read timeout/i.test(describeConnectionError(error));
 }
 
 /** A log-safe description: the driver's message of the innermost error (never a statement's parameters). */

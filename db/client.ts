@@ -9,6 +9,7 @@ import type { Config } from "../config.ts";
 import type { Database } from "./database.ts";
 import { type AvailabilityLog, createAvailability, type DatabaseAvailability } from "./availability.ts";
 import { configureNeonForProxy, openNeonPool } from "./neon.ts";
+import { neonListener } from "./neon_listener.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
 
@@ -19,6 +20,12 @@ export interface DatabaseHandle {
   driver: "pglite" | "neon";
   /** Whether the database answers, as this process last saw it. */
   availability: DatabaseAvailability;
+  /**
+   * Calls `onPayload` with each NOTIFY on `channel` (from any instance); returns the way to stop.
+   * `onReconnect` (set once) hears when the listening connection was replaced and events may have been missed.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  onReconnect(handler: () => void): void;
   /** Applies every committed migration that has not run yet, then seeds the built-in roles. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -124,6 +131,8 @@ export function wrapPglite(client: PGlite, onQuery?: (sql: string) => void): Dat
     driver: "pglite",
     // In-process: nothing to lose a connection to.
     availability: createAvailability(SILENT),
+    listen: (channel, onPayload) => client.listen(channel, onPayload).then((stop) => () => stop()),
+    onReconnect: () => {},
     migrate: async () => {
       await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
       await seedBuiltinRoles(db as unknown as Database);
@@ -150,15 +159,22 @@ function openNeon(url: string, options: DatabaseOptions): DatabaseHandle {
     availability,
     logQuery: options.onQuery,
   });
+  const reconnected = new Set<() => void>();
+  const listener = neonListener(url, availability, () => reconnected.forEach((handler) => handler()));
   return {
     db: db as unknown as Database,
     driver: "neon",
     availability,
+    listen: listener.listen,
+    onReconnect: (handler) => reconnected.add(handler),
     migrate: async () => {
       await migrateNeon(db, { migrationsFolder: MIGRATIONS_FOLDER });
       await seedBuiltinRoles(db as unknown as Database);
     },
-    close: () => pool.end(),
+    close: async () => {
+      await listener.close();
+      await pool.end();
+    },
   };
 }
 

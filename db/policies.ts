@@ -11,6 +11,9 @@ import {
   auditLogs,
   doctorProfiles,
   labResults,
+  messages,
+  notificationPreferences,
+  notifications,
   patientProfiles,
   prescriptions,
   users,
@@ -63,6 +66,21 @@ export const POLICIES = {
         and(eq(labResults.patientId, me), inArray(labResults.status, [...PATIENT_VISIBLE_STATUSES])),
         underCareOf(me, labResults.patientId),
       ),
+  },
+  "notifications:self": {
+    table: "notifications",
+    describe: "their own notifications",
+    where: (me) => eq(notifications.userId, me),
+  },
+  "messages:party": {
+    table: "messages",
+    describe: "messages they sent or received",
+    where: (me) => or(eq(messages.senderId, me), eq(messages.receiverId, me)),
+  },
+  "preferences:self": {
+    table: "notification_preferences",
+    describe: "their own preferences",
+    where: (me) => eq(notificationPreferences.userId, me),
   },
   "auditlogs:about-me": {
     table: "audit_logs",

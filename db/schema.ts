@@ -158,9 +158,14 @@ export const appointments = pgTable("appointments", {
   notes: varchar({ length: 5000 }).notNull().default(""),
   reason: varchar({ length: 5000 }).notNull().default(""),
   cancellationReason: varchar("cancellation_reason", { length: 5000 }).notNull().default(""),
+  /** When its reminder was sent (set once, by whichever instance claims it; cleared on a reschedule). */
+  reminderSentAt: utc("reminder_sent_at"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
+  index("appointments_reminder_idx").on(t.appointmentDate).where(
+    sql`${t.reminderSentAt} is null and ${t.status} in ('scheduled', 'rescheduled')`,
+  ),
   index("appointments_patient_date_idx").on(t.patientId, t.appointmentDate, t.id),
   index("appointments_doctor_date_idx").on(t.doctorId, t.appointmentDate, t.id),
   index("appointments_date_idx").on(t.appointmentDate, t.id),
@@ -289,8 +294,13 @@ export const notifications = pgTable("notifications", {
   type: varchar({ length: 16 }).notNull().default("general"),
   status: varchar({ length: 8 }).notNull().default("unread"),
   createdAt: createdAt(),
+  /** The outbox event it was made from (none for one an administrator wrote): one per event and user. */
+  outboxId: bigint("outbox_id", { mode: "number" }),
+  readAt: utc("read_at"),
 }, (t) => [
   index("notifications_user_idx").on(t.userId, t.id),
+  index("notifications_unread_idx").on(t.userId).where(sql`${t.status} = 'unread'`),
+  unique("notifications_event_user_key").on(t.outboxId, t.userId),
   check(
     "notifications_type_check",
     sql`${t.type} in ('appointment', 'payment', 'prescription', 'lab_result', 'message', 'general')`,
@@ -305,10 +315,29 @@ export const messages = pgTable("messages", {
   messageBody: varchar("message_body", { length: 5000 }).notNull(),
   sentAt: utc("sent_at").notNull().defaultNow(),
   readStatus: boolean("read_status").notNull().default(false),
+  readAt: utc("read_at"),
 }, (t) => [
-  index("messages_sender_idx").on(t.senderId, t.id),
-  index("messages_receiver_idx").on(t.receiverId, t.id),
+  index("messages_sender_idx").on(t.senderId, t.receiverId, t.id),
+  index("messages_receiver_idx").on(t.receiverId, t.senderId, t.id),
+  index("messages_unread_idx").on(t.receiverId).where(sql`not ${t.readStatus}`),
   check("messages_distinct_parties_check", sql`${t.senderId} <> ${t.receiverId}`),
+  check("messages_read_check", sql`${t.readStatus} = (${t.readAt} is not null)`),
+]);
+
+/**
+ * Per user: which categories of notification also go by e-mail, and quiet hours (local times in
+ * their zone) during which no mail is sent; mail held back goes out when they end.
+ */
+export const notificationPreferences = pgTable("notification_preferences", {
+  userId: integer("user_id").primaryKey().references(() => users.id, { onDelete: "cascade" }),
+  /** `{category: {in_app: boolean, email: boolean}}`; categories left out keep the defaults. */
+  channels: jsonb().notNull().default({}),
+  quietStart: varchar("quiet_start", { length: 5 }),
+  quietEnd: varchar("quiet_end", { length: 5 }),
+  timeZone: varchar("time_zone", { length: 64 }).notNull().default("UTC"),
+  updatedAt: updatedAt(),
+}, (t) => [
+  check("notification_preferences_quiet_check", sql`(${t.quietStart} is null) = (${t.quietEnd} is null)`),
 ]);
 
 export const integrationLogs = pgTable("integration_logs", {
@@ -333,9 +362,11 @@ export const outbox = pgTable("outbox", {
   topic: varchar({ length: 64 }).notNull(),
   payload: jsonb().notNull(),
   createdAt: createdAt(),
+  /** Not relayed before this instant (mail held back by quiet hours). */
+  availableAt: utc("available_at").notNull().defaultNow(),
   processedAt: utc("processed_at"),
   attempts: integer().notNull().default(0),
-}, (t) => [index("outbox_pending_idx").on(t.id).where(sql`${t.processedAt} is null`)]);
+}, (t) => [index("outbox_pending_idx").on(t.availableAt, t.id).where(sql`${t.processedAt} is null`)]);
 
 export const AUDIT_ACTIONS = [
   "read",

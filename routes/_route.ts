@@ -20,7 +20,14 @@ export type DeclaredRoute<R extends RouteConfig = RouteConfig> = R & {
 /** Every declaration made through `declareRoute`, for the tests that check none is missing. */
 export const declaredRoutes: DeclaredRoute[] = [];
 
-type Declaration<R> = R & { access: Access; audit?: AuditTarget; bodyLimit?: number; idempotent?: boolean };
+type Declaration<R> = R & {
+  access: Access;
+  audit?: AuditTarget;
+  bodyLimit?: number;
+  idempotent?: boolean;
+  /** Also take the access token as `?access_token=` (event streams). */
+  queryToken?: boolean;
+};
 
 /**
  * The one way to declare a route: its contract and its access rule together, so no route can
@@ -29,10 +36,10 @@ type Declaration<R> = R & { access: Access; audit?: AuditTarget; bodyLimit?: num
  * from the policy that runs.
  */
 export function declareRoute<const R extends Omit<RouteConfig, "middleware">>(config: Declaration<R>) {
-  const { access, audit, bodyLimit, idempotent, ...route } = config;
+  const { access, audit, bodyLimit, idempotent, queryToken, ...route } = config;
   const middleware: MiddlewareHandler<AppEnv>[] = [];
   if (audit) middleware.push(setAudit(audit));
-  if (access.kind !== "public") middleware.push(authenticate(), checkAccess(access, audit));
+  if (access.kind !== "public") middleware.push(authenticate({ queryToken }), checkAccess(access, audit));
   middleware.push(limitBody(bodyLimit));
   if (idempotent) middleware.push(idempotency());
   const declared = createRoute(

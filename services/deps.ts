@@ -16,6 +16,9 @@ export interface AppDeps {
   driver: "pglite" | "neon";
   /** Whether the database answers; drives `/ready` and outage logging. */
   availability: DatabaseAvailability;
+  /** NOTIFY from every instance (the real-time stream's fan-out), and word of a lost listening connection. */
+  listen: DatabaseHandle["listen"];
+  onReconnect: DatabaseHandle["onReconnect"];
   tokens: AccessTokenSettings;
   clock: Clock;
   mailer: Mailer;
@@ -43,6 +46,8 @@ export async function buildDeps(
     db: handle.db,
     driver: handle.driver,
     availability: handle.availability,
+    listen: handle.listen,
+    onReconnect: handle.onReconnect,
     clock: systemClock,
     logger,
     mailer: createMailer(config, logger),

@@ -18,7 +18,7 @@ import { isConnectionError } from "../db/availability.ts";
 import type { Database } from "../db/client.ts";
 import { domainErrorOf } from "../db/errors.ts";
 import { insertIntegrationLog, type IntegrationLogEntry } from "../db/integration_logs.ts";
-import { insertOutboxEvent, type OutboxEvent } from "../db/outbox.ts";
+import { insertOutboxEvent, type OutboxEvent, signalOutbox } from "../db/outbox.ts";
 import { auditUnavailable, DomainError } from "../errors.ts";
 import type { Clock } from "./clock.ts";
 import { claimRequestKey, type IdempotencyClaim, keepResponse, KeyAlreadyUsed } from "./idempotency.ts";
@@ -197,8 +197,14 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
       try {
         return await keyed(async (db) => {
           const now = o.clock();
+          let signalled = false;
           const effects: Effects = {
-            emit: (event) => insertOutboxEvent(db, event, now),
+            async emit(event) {
+              await insertOutboxEvent(db, event, now);
+              // Every instance's relay wakes when the transaction commits (and not if it rolls back).
+              if (!signalled) await signalOutbox(db);
+              signalled = true;
+            },
             log: (entry) => insertIntegrationLog(db, entry, now),
           };
           const touched = await work(db, effects);

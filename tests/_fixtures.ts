@@ -78,6 +78,11 @@ export class TestApp {
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const env = { remoteAddr: { hostname: options.ip ?? "192.0.2.1", port: 40000, transport: "tcp" } };
     const res = await this.app.request(path, { method, headers, body }, env);
+    // An event stream stays open: its status and headers are the answer (stream tests read it with raw()).
+    if (res.headers.get("content-type")?.startsWith("text/event-stream")) {
+      await res.body?.cancel();
+      return { status: res.status, headers: res.headers, body: {}, text: "" };
+    }
     const text = await res.text();
     let parsed: Record<string, unknown> = {};
     try {
@@ -86,6 +91,14 @@ export class TestApp {
       parsed = {};
     }
     return { status: res.status, headers: res.headers, body: parsed, text };
+  }
+
+  /** The raw response, body unread (event streams). */
+  raw(path: string, options: { token?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const env = { remoteAddr: { hostname: "192.0.2.1", port: 40000, transport: "tcp" } };
+    return Promise.resolve(this.app.request(path, { headers }, env));
   }
 
   private unique(prefix: string) {
@@ -168,6 +181,8 @@ export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp
     db: database.db,
     driver: database.driver,
     availability: database.availability,
+    listen: database.listen,
+    onReconnect: database.onReconnect,
     clock: clock.now,
     logger,
     mailer: fileMailer(config.MAIL_FROM, mailDir),

@@ -120,7 +120,9 @@ Deno.test({
       }
       const lostLines = api.logs.filter((l) => l.msg === "database unavailable").length;
       const backLines = api.logs.filter((l) => l.msg === "database available again").length;
-      assertEquals([lostLines, backLines], [2, 2], "the log says once per outage that it went away and came back");
+      const transitions = api.logs.filter((l) => /^database (unavailable|available again)$/.test(String(l.msg)))
+        .map((l) => `${l.time} ${l.msg} ${l.error ?? ""}`);
+      assertEquals([lostLines, backLines], [2, 2], `once per outage each way:\n${transitions.join("\n")}`);
       assertEquals(api.logs.filter((l) => l.level === "error" && l.msg !== "request").map((l) => l.msg), []);
       console.log(`database outage: ${figures.join("; ")}; ${Date.now() - started} ms in all`);
     } finally {

@@ -36,6 +36,10 @@ Deno.test("the outage is reported once when it starts and once when it ends", ()
   const log = { warn: (m: string) => lines.push(m), info: (m: string) => lines.push(m) };
   const availability = createAvailability(log);
   availability.reached();
+  // Waiting for a pooled connection, or a slow statement, is load: no outage.
+  availability.lost(new Error("timeout exceeded when trying to connect"));
+  availability.lost(new Error("Query read timeout"));
+  assertEquals([availability.up, lines], [true, []]);
   availability.lost(new Error("Connection terminated"));
   availability.lost(new Error("Connection terminated"));
   assertEquals(availability.up, false);

@@ -5,6 +5,7 @@ import { page, pageOf, pageQuery, pageRequest } from "../_list.ts";
 import { declareRoute, jsonResponse, newRouter, problems } from "../_route.ts";
 import { doctorView, patientView } from "../_views.ts";
 import { Me } from "../_schemas.ts";
+import { preferenceRoutes } from "./preferences.ts";
 
 const me = declareRoute({
   method: "get",
@@ -42,6 +43,7 @@ const accessLog = declareRoute({
 
 export function meRoutes() {
   const app = newRouter();
+  app.route("/", preferenceRoutes());
 
   app.openapi(me, async (c) => {
     const { user, roles, permissions, profile } = await myAccount(contextOf(c));

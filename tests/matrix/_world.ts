@@ -93,6 +93,8 @@ export interface TargetRow {
   doctor?: number;
   /** Lab results: final or corrected (a patient sees their own only then). */
   released?: boolean;
+  /** Messages: the sender and the receiver. */
+  parties?: number[];
 }
 
 export interface Cell {
@@ -140,6 +142,9 @@ export const POLICY_MODELS: Record<PolicyName, (w: World, me: number, row: Targe
   "labresults:care": (w, me, row) => (row.patient === me && row.released !== false) || underCare(w, me, row.patient),
   "appointments:party": (_w, me, row) => row.patient === me || row.doctor === me,
   "auditlogs:about-me": (_w, me, row) => row.patient === me,
+  "notifications:self": (_w, me, row) => row.owner === me,
+  "preferences:self": (_w, me, row) => row.owner === me,
+  "messages:party": (_w, me, row) => row.parties?.includes(me) ?? false,
 };
 
 /** What the declaration says this caller should get on this row. */
