@@ -12,6 +12,7 @@ import {
   doctorProfiles,
   labResults,
   patientProfiles,
+  payments,
   prescriptions,
   users,
 } from "./schema.ts";
@@ -63,6 +64,11 @@ export const POLICIES = {
         and(eq(labResults.patientId, me), inArray(labResults.status, [...PATIENT_VISIBLE_STATUSES])),
         underCareOf(me, labResults.patientId),
       ),
+  },
+  "payments:own": {
+    table: "payments",
+    describe: "their own payments (and, to pay, their own appointments)",
+    where: (me) => eq(payments.patientId, me),
   },
   "auditlogs:about-me": {
     table: "audit_logs",

@@ -140,6 +140,7 @@ export const POLICY_MODELS: Record<PolicyName, (w: World, me: number, row: Targe
   "labresults:care": (w, me, row) => (row.patient === me && row.released !== false) || underCare(w, me, row.patient),
   "appointments:party": (_w, me, row) => row.patient === me || row.doctor === me,
   "auditlogs:about-me": (_w, me, row) => row.patient === me,
+  "payments:own": (_w, me, row) => row.patient === me,
 };
 
 /** What the declaration says this caller should get on this row. */

@@ -1,0 +1,49 @@
+/** Fixtures for payment tests: an appointment with a fee to pay, and what changed in the tables. */
+import { count, eq } from "drizzle-orm";
+import { appointments, doctorProfiles, integrationLogs, outbox, payments } from "../db/schema.ts";
+import type { Actor, TestApp } from "./_fixtures.ts";
+
+let slot = 0;
+
+/** A patient with an appointment of a doctor whose fee is `fee` minor units of `currency`, both signed in. */
+export async function payable(api: TestApp, fee = 5000, currency = "USD") {
+  const [patient, doctor] = [await api.makePatient(), await api.makeDoctor()];
+  await api.db.update(doctorProfiles).set({ consultationFee: fee, currency }).where(
+    eq(doctorProfiles.userId, doctor.id),
+  );
+  const appointment = await appointmentOf(api, patient, doctor);
+  const token = (await api.signIn(patient)).access;
+  return { patient, doctor, appointment, token };
+}
+
+export async function appointmentOf(api: TestApp, patient: Actor, doctor: Actor, status = "scheduled") {
+  const start = new Date(Date.UTC(2033, 0, 1) + ++slot * 3 * 3600_000 + Math.floor(Math.random() * 1e5) * 86400_000);
+  const [row] = await api.db.insert(appointments).values({
+    patientId: patient.id,
+    doctorId: doctor.id,
+    appointmentDate: start,
+    durationMinutes: 30,
+    endsAt: new Date(start.getTime() + 30 * 60_000),
+    status,
+  }).returning();
+  return row.id;
+}
+
+export async function paymentRows(api: TestApp) {
+  return await api.db.select().from(payments).orderBy(payments.id);
+}
+
+export async function outboxTopics(api: TestApp): Promise<string[]> {
+  return (await api.db.select().from(outbox).orderBy(outbox.id)).map((e) => e.topic).filter((t) =>
+    t.startsWith("payment.")
+  );
+}
+
+export async function logCount(api: TestApp): Promise<number> {
+  return (await api.db.select({ n: count() }).from(integrationLogs))[0].n;
+}
+
+/** Every integration-log row, as one text (to search it for secrets). */
+export async function allLogText(api: TestApp): Promise<string> {
+  return JSON.stringify(await api.db.select().from(integrationLogs));
+}
