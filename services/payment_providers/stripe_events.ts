@@ -28,7 +28,7 @@ export async function verifiedStripeEvent(
       secret,
       toleranceSeconds,
       cryptoProvider,
-      Math.floor(webhook.at.getTime() / 1000),
+      webhook.at.getTime(), // milliseconds, as the SDK counts them
     );
   } catch (e) {
     const reason = e instanceof Stripe.errors.StripeSignatureVerificationError ? "does not verify" : "is unreadable";
