@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { auditLogs } from "../db/schema.ts";
 import { appTest } from "./_fixtures.ts";
 import { coreRecipes } from "./matrix/core.ts";
+import { paymentRecipes } from "./matrix/payments.ts";
 import { resourceRecipes } from "./matrix/resources.ts";
 import {
   buildWorld,
@@ -19,7 +20,7 @@ import {
   type World,
 } from "./matrix/_world.ts";
 
-const RECIPES: Record<string, Recipe> = { ...coreRecipes, ...resourceRecipes };
+const RECIPES: Record<string, Recipe> = { ...coreRecipes, ...resourceRecipes, ...paymentRecipes };
 
 const key = (r: DeclaredRoute) => `${r.method.toUpperCase()} ${r.path}`;
 
