@@ -7,10 +7,11 @@ import { assertEquals } from "@std/assert";
 import { declaredRoutes } from "../routes/_route.ts";
 import { appTest } from "./_fixtures.ts";
 import { coreRecipes } from "./matrix/core.ts";
+import { paymentRecipes } from "./matrix/payments.ts";
 import { resourceRecipes } from "./matrix/resources.ts";
 import { buildWorld, CALLERS, expected, type Recipe } from "./matrix/_world.ts";
 
-const RECIPES: Record<string, Recipe> = { ...coreRecipes, ...resourceRecipes };
+const RECIPES: Record<string, Recipe> = { ...coreRecipes, ...resourceRecipes, ...paymentRecipes };
 const UNAVAILABLE = "urn:problem-type:patient-portal:audit-unavailable";
 
 appTest(
