@@ -8,11 +8,13 @@ import { authRoutes } from "./routes/auth/index.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { doctorRoutes } from "./routes/doctors/index.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { integrationLogRoutes } from "./routes/integrationlogs/index.ts";
 import { labResultRoutes } from "./routes/labresults/index.ts";
 import { meRoutes } from "./routes/me/index.ts";
 import { messageRoutes } from "./routes/messages/index.ts";
 import { notificationRoutes } from "./routes/notifications/index.ts";
 import { patientRoutes } from "./routes/patients/index.ts";
+import { paymentRoutes } from "./routes/payments/index.ts";
 import { prescriptionRoutes } from "./routes/prescriptions/index.ts";
 import { roleRoutes } from "./routes/roles/index.ts";
 import { userRoleRoutes } from "./routes/userroles/index.ts";
@@ -42,8 +44,13 @@ export function createApp(deps: AppDeps) {
   app.route("/", labResultRoutes());
   app.route("/", notificationRoutes());
   app.route("/", messageRoutes());
+  app.route("/", paymentRoutes());
+  app.route("/", integrationLogRoutes());
   app.route("/", auditLogRoutes());
   app.route("/", docsRoutes(app));
+
+  // The sandbox provider delivers its signed events through the app, as a provider's request arrives.
+  deps.paymentProvider.connect?.((request) => Promise.resolve(app.fetch(request)));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

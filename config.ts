@@ -54,6 +54,27 @@ const configSchema = z.object({
   STREAM_HEARTBEAT_SECONDS: positiveInt.max(25).default(20),
   STREAM_SESSION_CHECK_MS: positiveInt.max(60_000).default(2000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** Who takes payments: `sandbox` (offline, the development default), `stripe` or `mpesa` (Safaricom Daraja). */
+  PAYMENT_PROVIDER: z.enum(["sandbox", "stripe", "mpesa"]).default("sandbox"),
+  /** One provider call, retries included, ends by then (below DB_QUERY_TIMEOUT_MS: it runs inside the write). */
+  PAYMENT_PROVIDER_TIMEOUT_MS: positiveInt.max(60_000).default(2500),
+  /** Retries of an idempotent provider call (with backoff, within the timeout). */
+  PAYMENT_PROVIDER_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  /** `Retry-After` (seconds) on 503 `provider-unavailable`. */
+  PAYMENT_RETRY_AFTER_SECONDS: positiveInt.max(3600).default(5),
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  /** Where the Stripe API is (tests point it at a local server). */
+  STRIPE_API_URL: z.url().default("https://api.stripe.com"),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt.max(3600).default(300),
+  MPESA_API_URL: z.url().default("https://sandbox.safaricom.co.ke"),
+  MPESA_CONSUMER_KEY: z.string().optional(),
+  MPESA_CONSUMER_SECRET: z.string().optional(),
+  MPESA_SHORTCODE: z.string().regex(/^[0-9]{5,7}$/, "must be 5 to 7 digits").optional(),
+  MPESA_PASSKEY: z.string().optional(),
+  /** The unguessable last segment of the M-Pesa callback path (Daraja callbacks are unsigned). */
+  MPESA_CALLBACK_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, "must be 32 to 128 URL-safe characters")
+    .optional(),
 }).superRefine((env, ctx) => {
   if (env.IDEMPOTENCY_WAIT_MS >= env.DB_QUERY_TIMEOUT_MS) {
     ctx.addIssue({ code: "custom", path: ["IDEMPOTENCY_WAIT_MS"], message: "must be below DB_QUERY_TIMEOUT_MS" });
@@ -61,9 +82,37 @@ const configSchema = z.object({
   if (env.MAIL_TRANSPORT === "smtp" && !env.SMTP_HOST) {
     ctx.addIssue({ code: "custom", path: ["SMTP_HOST"], message: "is required when MAIL_TRANSPORT=smtp" });
   }
+  if (env.PAYMENT_PROVIDER_TIMEOUT_MS >= env.DB_QUERY_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["PAYMENT_PROVIDER_TIMEOUT_MS"],
+      message: "must be below DB_QUERY_TIMEOUT_MS",
+    });
+  }
+  const needs = {
+    sandbox: [],
+    stripe: ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
+    mpesa: ["MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_SHORTCODE", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN"],
+  } as const;
+  for (const key of needs[env.PAYMENT_PROVIDER]) {
+    if (!env[key]) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `is required when PAYMENT_PROVIDER=${env.PAYMENT_PROVIDER}`,
+      });
+    }
+  }
   if (env.APP_ENV !== "production") return;
   for (const key of ["JWT_PRIVATE_KEY", "DATABASE_URL", "PUBLIC_URL"] as const) {
     if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when APP_ENV=production" });
+  }
+  if (env.PAYMENT_PROVIDER === "sandbox") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["PAYMENT_PROVIDER"],
+      message: "must be stripe or mpesa when APP_ENV=production (the sandbox takes no money)",
+    });
   }
 });
 

@@ -54,6 +54,10 @@ const CONSTRAINTS: Record<string, () => DomainError> = {
   appointments_doctor_no_overlap: () => new SlotTaken(),
   payments_appointment_id_appointments_id_fk: () =>
     new Conflict("conflict", "The appointment has payments; cancel it instead"),
+  payments_one_pending_key: () =>
+    new Conflict("payment-pending", "A payment of this appointment is still pending; complete or abandon it first"),
+  payments_immutable: () => new Conflict("payment-immutable", "A payment's money fields never change"),
+  payments_status_transition: () => new Conflict("invalid-transition", "The payment cannot move to this status"),
 };
 
 /**

@@ -35,6 +35,7 @@ export const PERMISSIONS = {
   "messages:read": "Read the caller's messages",
   "messages:write": "Send messages",
   "integrationlogs:read": "Read integration logs",
+  "integrationlogs:write": "Append an external event to the integration logs",
   "auditlogs:read": "Read and verify the audit trail",
   "auditlogs:write": "Append an event to the audit trail",
 } as const;

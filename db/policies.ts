@@ -15,6 +15,7 @@ import {
   notificationPreferences,
   notifications,
   patientProfiles,
+  payments,
   prescriptions,
   users,
 } from "./schema.ts";
@@ -81,6 +82,11 @@ export const POLICIES = {
     table: "notification_preferences",
     describe: "their own preferences",
     where: (me) => eq(notificationPreferences.userId, me),
+  },
+  "payments:own": {
+    table: "payments",
+    describe: "their own payments (and, to pay, their own appointments)",
+    where: (me) => eq(payments.patientId, me),
   },
   "auditlogs:about-me": {
     table: "audit_logs",

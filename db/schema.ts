@@ -137,9 +137,16 @@ export const doctorProfiles = pgTable("doctor_profiles", {
   bio: varchar({ length: 5000 }).notNull().default(""),
   workingHours: jsonb("working_hours"),
   timeZone: varchar("time_zone", { length: 64 }).notNull().default("UTC"),
+  /** What one appointment costs, in minor units of `currency` (what a payment is checked against). */
+  consultationFee: bigint("consultation_fee", { mode: "number" }).notNull().default(0),
+  currency: char({ length: 3 }).notNull().default("USD"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-}, (t) => [index("doctor_profiles_specialization_idx").on(sql`lower(${t.specialization})`)]);
+}, (t) => [
+  index("doctor_profiles_specialization_idx").on(sql`lower(${t.specialization})`),
+  check("doctor_profiles_consultation_fee_check", sql`${t.consultationFee} between 0 and 100000000000`),
+  check("doctor_profiles_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+]);
 
 export const APPOINTMENT_STATUSES = ["scheduled", "cancelled", "completed", "rescheduled", "no_show"] as const;
 
@@ -253,24 +260,57 @@ export const labResults = pgTable("lab_results", {
   check("lab_results_status_check", sql`${t.status} in ('preliminary', 'final', 'corrected')`),
 ]);
 
+/**
+ * Money in integer minor units. Only the provider flow moves `status` (a trigger in migration
+ * 0009 refuses any other transition, any change of a money field and any DELETE); at most one
+ * payment of an appointment is pending at a time.
+ */
 export const payments = pgTable("payments", {
   id: integer().primaryKey().generatedAlwaysAsIdentity(),
   patientId: userRef("patient_id"),
-  appointmentId: integer("appointment_id").references(() => appointments.id, { onDelete: "restrict" }),
+  appointmentId: integer("appointment_id").notNull().references(() => appointments.id, { onDelete: "restrict" }),
   amount: bigint({ mode: "number" }).notNull(),
   currency: char({ length: 3 }).notNull(),
   paymentMethod: varchar("payment_method", { length: 32 }).notNull(),
   status: varchar({ length: 16 }).notNull().default("pending"),
+  provider: varchar({ length: 16 }).notNull(),
   providerReference: varchar("provider_reference", { length: 200 }),
+  /** The provider's receipt (Stripe charge id, M-Pesa receipt number) once completed. */
+  providerReceipt: varchar("provider_receipt", { length: 200 }),
+  refundedAmount: bigint("refunded_amount", { mode: "number" }).notNull().default(0),
+  failureReason: varchar("failure_reason", { length: 500 }),
+  notes: varchar({ length: 1000 }).notNull().default(""),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
   index("payments_patient_idx").on(t.patientId, t.id),
   index("payments_appointment_idx").on(t.appointmentId),
+  index("payments_created_idx").on(t.createdAt, t.id),
+  uniqueIndex("payments_provider_reference_key").on(t.provider, t.providerReference),
+  uniqueIndex("payments_one_pending_key").on(t.appointmentId).where(sql`${t.status} = 'pending'`),
   check("payments_amount_check", sql`${t.amount} > 0`),
+  check("payments_refunded_amount_check", sql`${t.refundedAmount} between 0 and ${t.amount}`),
   check("payments_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
   check("payments_status_check", sql`${t.status} in ('pending', 'completed', 'failed', 'refunded')`),
+  check("payments_provider_check", sql`${t.provider} in ('stripe', 'mpesa', 'sandbox')`),
+  check("payments_payment_method_check", sql`${t.paymentMethod} in ('card', 'mpesa')`),
+  // Refunds only of money taken; `refunded` exactly when all of it went back.
+  check(
+    "payments_refund_state_check",
+    sql`(${t.status} = 'refunded') = (${t.refundedAmount} = ${t.amount}) and (${t.refundedAmount} = 0 or ${t.status} in ('completed', 'refunded'))`,
+  ),
+  check("payments_reference_check", sql`${t.status} = 'pending' or ${t.providerReference} is not null`),
 ]);
+
+/** Webhook events already applied, by the provider's event id: a replayed event changes nothing. */
+export const paymentEvents = pgTable("payment_events", {
+  id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  provider: varchar({ length: 16 }).notNull(),
+  eventId: varchar("event_id", { length: 255 }).notNull(),
+  eventType: varchar("event_type", { length: 64 }).notNull(),
+  paymentId: integer("payment_id").references(() => payments.id, { onDelete: "restrict" }),
+  receivedAt: utc("received_at").notNull().defaultNow(),
+}, (t) => [unique("payment_events_provider_event_key").on(t.provider, t.eventId)]);
 
 /** A retried POST with the same `Idempotency-Key` replays the first response instead of acting again. */
 export const idempotencyKeys = pgTable("idempotency_keys", {
@@ -347,10 +387,19 @@ export const integrationLogs = pgTable("integration_logs", {
   dataReference: varchar("data_reference", { length: 200 }).notNull().default(""),
   syncStatus: varchar("sync_status", { length: 16 }).notNull(),
   detail: varchar({ length: 2000 }).notNull().default(""),
+  /** How long the exchange took (outbound calls), in milliseconds. */
+  latencyMs: integer("latency_ms"),
+  /** Which try of the same call this was (1 for the first). */
+  attempt: integer().notNull().default(1),
+  /** The administrator who appended the entry (`POST /integrationlogs/`); null when the system wrote it. */
+  appendedBy: integer("appended_by"),
   createdAt: createdAt(),
 }, (t) => [
   index("integration_logs_created_idx").on(t.createdAt, t.id),
+  index("integration_logs_system_idx").on(t.systemName, t.createdAt, t.id),
   check("integration_logs_sync_status_check", sql`${t.syncStatus} in ('pending', 'success', 'failed')`),
+  check("integration_logs_latency_check", sql`${t.latencyMs} is null or ${t.latencyMs} >= 0`),
+  check("integration_logs_attempt_check", sql`${t.attempt} between 1 and 100`),
 ]);
 
 /**

@@ -32,5 +32,13 @@ export function contextOf(c: Context<AppEnv>, options: ContextOptions = {}): Ser
       status: options.status,
     },
   });
-  return { deps, actor, origin: c.get("origin"), now: deps.clock(), scope: c.get("scope"), uow };
+  return {
+    deps,
+    actor,
+    origin: c.get("origin"),
+    now: deps.clock(),
+    scope: c.get("scope"),
+    uow,
+    idempotencyKey: claim?.key,
+  };
 }

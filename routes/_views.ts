@@ -50,6 +50,8 @@ export function doctorView(d: DoctorRow) {
     bio: d.bio,
     working_hours: weekOrder(d.workingHours),
     time_zone: d.timeZone,
+    consultation_fee: d.consultationFee,
+    currency: d.currency,
     created_at: d.createdAt.toISOString(),
     updated_at: d.updatedAt.toISOString(),
   };

@@ -19,6 +19,8 @@ export interface ServiceContext {
   /** The route's access rule bound to the caller (routes without a policy have none). */
   scope?: Scope<PolicyName>;
   uow: UnitOfWork;
+  /** The request's `Idempotency-Key`, when it sent one (a provider call derives its own key from it). */
+  idempotencyKey?: string;
 }
 
 /** The signed-in caller (only on routes that require one). */

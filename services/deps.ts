@@ -7,6 +7,7 @@ import { type BackgroundTasks, createBackgroundTasks } from "./background.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMailer, type Mailer } from "./mail.ts";
+import { createPaymentProvider, type PaymentProvider } from "./payment_providers/index.ts";
 import { loadSigningKey } from "./signing_key.ts";
 
 /** What the app is built from; tests build it with their own database, clock and mailer. */
@@ -24,6 +25,8 @@ export interface AppDeps {
   mailer: Mailer;
   logger: Logger;
   background: BackgroundTasks;
+  /** Who takes payments (`PAYMENT_PROVIDER`). */
+  paymentProvider: PaymentProvider;
   /** Told which policy each scoped query applied, per request (the authorization matrix checks it). */
   onPolicyApplied?: (requestId: string, policy: PolicyName) => void;
 }
@@ -52,6 +55,7 @@ export async function buildDeps(
     logger,
     mailer: createMailer(config, logger),
     background: createBackgroundTasks(logger),
+    paymentProvider: createPaymentProvider(config, systemClock),
     tokens: {
       keys: await loadSigningKey(config),
       issuer: config.JWT_ISSUER,

@@ -51,6 +51,7 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
   deps.background.run("password-reset-mail", async () => {
     let status: "success" | "failed" = "success";
     let detail = "";
+    const started = performance.now();
     try {
       await deps.mailer.send({
         to: user.email,
@@ -77,6 +78,7 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
         dataReference: `user:${user.id}`,
         syncStatus: status,
         detail,
+        latencyMs: performance.now() - started,
       }, deps.clock());
     }
   });

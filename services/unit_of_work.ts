@@ -194,6 +194,7 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
     },
     async write(work, options = {}) {
       const t = target(options);
+      const logged: IntegrationLogEntry[] = [];
       try {
         return await keyed(async (db) => {
           const now = o.clock();
@@ -205,13 +206,21 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
               if (!signalled) await signalOutbox(db);
               signalled = true;
             },
-            log: (entry) => insertIntegrationLog(db, entry, now),
+            log: (entry) => {
+              logged.push(entry);
+              return insertIntegrationLog(db, entry, now);
+            },
           };
           const touched = await work(db, effects);
           await write(db, recordOf(t, "success", { ...touched, details: { ...options.details, ...touched.details } }));
           return touched.result;
         });
       } catch (e) {
+        // An exchange with an outside system happened whatever became of the change: its entry stays.
+        if (logged.length && !isConnectionError(e)) {
+          const now = o.clock();
+          await Promise.all(logged.map((entry) => insertIntegrationLog(o.db, entry, now))).catch(() => {});
+        }
         return await failed(e, t, options);
       }
     },

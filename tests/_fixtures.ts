@@ -8,6 +8,7 @@ import { generateSigningJwk, importSigningKey } from "../services/access_tokens.
 import { createBackgroundTasks } from "../services/background.ts";
 import { createLogger } from "../services/logger.ts";
 import { fileMailer } from "../services/mail.ts";
+import { createPaymentProvider } from "../services/payment_providers/index.ts";
 import { hashPassword } from "../services/passwords.ts";
 import { createAccount } from "../db/users.ts";
 import { DRIVER, freshDatabase, type TestDatabase } from "./_db.ts";
@@ -187,6 +188,7 @@ export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp
     logger,
     mailer: fileMailer(config.MAIL_FROM, mailDir),
     background: createBackgroundTasks(logger),
+    paymentProvider: createPaymentProvider(config, clock.now),
     tokens: {
       keys: await importSigningKey(await signingJwk),
       issuer: config.JWT_ISSUER,

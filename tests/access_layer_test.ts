@@ -17,6 +17,10 @@ const PUBLIC_ALLOWLIST = new Set([
   "POST /token/refresh",
   "POST /forgot-password",
   "POST /reset-password",
+  // Payment providers' webhooks: each verified by its signature (or secret path and a query) before anything else.
+  "POST /payments/webhooks/stripe",
+  "POST /payments/webhooks/sandbox",
+  "POST /payments/webhooks/mpesa/{token}",
 ]);
 
 const key = (method: string, path: string) => `${method.toUpperCase()} ${path.replace(/:([A-Za-z_]+)/g, "{$1}")}`;

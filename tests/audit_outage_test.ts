@@ -8,10 +8,11 @@ import { declaredRoutes } from "../routes/_route.ts";
 import { appTest } from "./_fixtures.ts";
 import { coreRecipes } from "./matrix/core.ts";
 import { messagingRecipes } from "./matrix/messaging.ts";
+import { paymentRecipes } from "./matrix/payments.ts";
 import { resourceRecipes } from "./matrix/resources.ts";
 import { buildWorld, CALLERS, expected, type Recipe } from "./matrix/_world.ts";
 
-const RECIPES: Record<string, Recipe> = { ...coreRecipes, ...resourceRecipes, ...messagingRecipes };
+const RECIPES: Record<string, Recipe> = { ...coreRecipes, ...resourceRecipes, ...messagingRecipes, ...paymentRecipes };
 const UNAVAILABLE = "urn:problem-type:patient-portal:audit-unavailable";
 
 appTest(

@@ -38,7 +38,8 @@ appTest("the database enforces constraints the code also checks", async (_t, api
   await assertRejects(
     () =>
       api.database.ownerQuery(
-        `insert into payments (patient_id, amount, currency, payment_method) values (${patient.id}, -5, 'usd', 'card')`,
+        `insert into payments (patient_id, appointment_id, amount, currency, payment_method, provider)
+        values (${patient.id}, (select min(id) from appointments), -5, 'usd', 'card', 'sandbox')`,
       ),
     "payments_",
   );

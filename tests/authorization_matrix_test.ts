@@ -5,6 +5,7 @@ import { auditLogs } from "../db/schema.ts";
 import { appTest } from "./_fixtures.ts";
 import { coreRecipes } from "./matrix/core.ts";
 import { messagingRecipes } from "./matrix/messaging.ts";
+import { paymentRecipes } from "./matrix/payments.ts";
 import { resourceRecipes } from "./matrix/resources.ts";
 import {
   buildWorld,
@@ -20,7 +21,7 @@ import {
   type World,
 } from "./matrix/_world.ts";
 
-const RECIPES: Record<string, Recipe> = { ...coreRecipes, ...resourceRecipes, ...messagingRecipes };
+const RECIPES: Record<string, Recipe> = { ...coreRecipes, ...resourceRecipes, ...messagingRecipes, ...paymentRecipes };
 
 const key = (r: DeclaredRoute) => `${r.method.toUpperCase()} ${r.path}`;
 

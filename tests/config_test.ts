@@ -60,3 +60,31 @@ Deno.test(".env lines fill in, with quotes and comments handled", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("payments: sandbox by default; production refuses the sandbox; each provider requires its keys", () => {
+  assertEquals(loadConfig({}).PAYMENT_PROVIDER, "sandbox");
+  const prod = {
+    APP_ENV: "production",
+    JWT_PRIVATE_KEY: "{}",
+    DATABASE_URL: "postgres://x/y",
+    PUBLIC_URL: "https://p.example",
+  };
+  assertStringIncludes(assertThrows(() => loadConfig(prod), ConfigError).message, "PAYMENT_PROVIDER");
+  const stripe = assertThrows(() => loadConfig({ ...prod, PAYMENT_PROVIDER: "stripe" }), ConfigError).message;
+  for (const name of ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]) assertStringIncludes(stripe, name);
+  const mpesa =
+    assertThrows(() => loadConfig({ PAYMENT_PROVIDER: "mpesa", MPESA_CALLBACK_TOKEN: "short" }), ConfigError)
+      .message;
+  for (const name of ["MPESA_CONSUMER_KEY", "MPESA_SHORTCODE", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN"]) {
+    assertStringIncludes(mpesa, name);
+  }
+  const ok = loadConfig({
+    ...prod,
+    PAYMENT_PROVIDER: "stripe",
+    STRIPE_SECRET_KEY: "sk_live_x",
+    STRIPE_WEBHOOK_SECRET: "whsec_x",
+  });
+  assertEquals(ok.PAYMENT_PROVIDER, "stripe");
+  const slow = assertThrows(() => loadConfig({ PAYMENT_PROVIDER_TIMEOUT_MS: "6000" }), ConfigError).message;
+  assertStringIncludes(slow, "PAYMENT_PROVIDER_TIMEOUT_MS must be below DB_QUERY_TIMEOUT_MS");
+});

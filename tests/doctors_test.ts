@@ -52,7 +52,9 @@ appTest(
       assertEquals(res.status, 200);
       assertEquals(Object.keys(res.body).sort(), [
         "bio",
+        "consultation_fee",
         "created_at",
+        "currency",
         "first_name",
         "id",
         "last_name",
@@ -228,6 +230,8 @@ appTest("PUT /doctors/{id}/ replaces every editable field and requires all of th
   assertEquals(res.status, 200, res.text);
   assertEquals({ ...res.body, id: 0, user: 0, created_at: "", updated_at: "" }, {
     ...full,
+    consultation_fee: 0,
+    currency: "USD",
     id: 0,
     user: 0,
     created_at: "",

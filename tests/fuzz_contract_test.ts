@@ -8,7 +8,17 @@
 import { assertEquals } from "@std/assert";
 import fc from "fast-check";
 import type { z } from "zod";
-import { appointments, labFiles, labResults, prescriptions, rolePermissions, roles, userRoles } from "../db/schema.ts";
+import {
+  appointments,
+  integrationLogs,
+  labFiles,
+  labResults,
+  payments,
+  prescriptions,
+  rolePermissions,
+  roles,
+  userRoles,
+} from "../db/schema.ts";
 import { type DeclaredRoute, declaredRoutes } from "../routes/_route.ts";
 import { signAccessToken } from "../services/access_tokens.ts";
 import { startSession } from "../services/sessions.ts";
@@ -118,6 +128,22 @@ async function buildWorld(api: TestApp): Promise<World> {
     status: "final",
     fileId: file.id,
   }).returning();
+  const [payment] = await api.db.insert(payments).values({
+    patientId: actors.patient.id,
+    appointmentId: appointment.id,
+    amount: 5000,
+    currency: "USD",
+    paymentMethod: "card",
+    provider: "sandbox",
+    status: "completed",
+    providerReference: "sbx_pi_fuzz",
+  }).returning();
+  const [entry] = await api.db.insert(integrationLogs).values({
+    systemName: "fuzz",
+    dataType: "x",
+    syncStatus: "success",
+  })
+    .returning();
   const [role] = await api.db.insert(roles).values({ roleName: "fuzz-role" }).returning();
   await api.db.insert(rolePermissions).values({ roleId: role.id, permission: "messages:read" });
   const [assignment] = await api.db.insert(userRoles).values({ userId: spare[2].id, roleId: role.id }).returning();
@@ -138,6 +164,8 @@ async function buildWorld(api: TestApp): Promise<World> {
       roles: [role.id],
       userroles: [assignment.id],
       auditlogs: [1, 2, 3],
+      payments: [payment.id],
+      integrationlogs: [entry.id],
     },
   };
 }

@@ -56,6 +56,10 @@ export const Doctor = z.object({
   bio: z.string(),
   working_hours: WorkingHours.nullable(),
   time_zone: z.string(),
+  consultation_fee: z.number().int().openapi({
+    description: "What an appointment costs, in minor units of `currency`",
+  }),
+  currency: z.string(),
   created_at: z.string(),
   updated_at: z.string(),
 }).openapi("Doctor");
@@ -67,6 +71,9 @@ const editable = {
   bio: column.bio,
   working_hours: WorkingHours.nullable(),
   time_zone: timeZone,
+  consultation_fee: z.number().int().min(0).max(100_000_000_000).optional()
+    .openapi({ description: "Minor units (cents); what a patient's payment is checked against" }),
+  currency: z.string().regex(/^[A-Z]{3}$/, "An ISO 4217 code in capitals, such as USD or KES").optional(),
 };
 export const DoctorCreate = z.strictObject({
   user: ownerField.optional().openapi({ description: "A doctor creates their own: omit it or send your own id" }),
@@ -84,7 +91,7 @@ export const ListQuery = z.object({
 
 /** The fields of a body as profile columns. */
 export function doctorValues(body: Omit<z.infer<typeof DoctorChange>, "user"> | Partial<z.infer<typeof DoctorChange>>) {
-  const { first_name, last_name, working_hours, time_zone, specialization, bio } = body;
+  const { first_name, last_name, working_hours, time_zone, specialization, bio, consultation_fee, currency } = body;
   const values = {
     firstName: first_name,
     lastName: last_name,
@@ -92,6 +99,8 @@ export function doctorValues(body: Omit<z.infer<typeof DoctorChange>, "user"> | 
     timeZone: time_zone,
     specialization,
     bio,
+    consultationFee: consultation_fee,
+    currency,
   };
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 }

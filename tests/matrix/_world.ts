@@ -145,6 +145,7 @@ export const POLICY_MODELS: Record<PolicyName, (w: World, me: number, row: Targe
   "notifications:self": (_w, me, row) => row.owner === me,
   "preferences:self": (_w, me, row) => row.owner === me,
   "messages:party": (_w, me, row) => row.parties?.includes(me) ?? false,
+  "payments:own": (_w, me, row) => row.patient === me,
 };
 
 /** What the declaration says this caller should get on this row. */
