@@ -1,7 +1,8 @@
 /** Payments on the sandbox provider: the whole flow in-process, through the same signed-webhook path as Stripe. */
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { eq } from "drizzle-orm";
-import { integrationLogs, payments, rolePermissions, roles, userRoles } from "../db/schema.ts";
+import { integrationLogs, notifications, payments, rolePermissions, roles, userRoles } from "../db/schema.ts";
+import { relayOnce } from "../services/notification_relay.ts";
 import { appTest, type TestApp } from "./_fixtures.ts";
 import { appointmentOf, outboxTopics, payable, paymentRows } from "./_payments.ts";
 
@@ -60,6 +61,13 @@ appTest("POST /payments/ on the sandbox is pending until its signed event comple
     const hook = logs.find((l) => l.dataType === "webhook:payment_intent.succeeded")!;
     assertEquals(hook.syncStatus, "success");
     assert(!JSON.stringify(logs).includes(CARD_OK), "no card number in the logs");
+  });
+  await t.step("the relay tells the patient, and only the patient, that the payment was received", async () => {
+    assertEquals(await relayOnce(api.deps), 1);
+    const mine = await api.request("GET", "/notifications/", { token });
+    assertEquals((mine.body.results as { title: string }[]).map((n) => n.title), ["Payment received"]);
+    const rows = await api.db.select().from(notifications);
+    assertEquals(rows.map((n) => [n.userId, n.type]), [[patient.id, "payment"]]);
   });
   await t.step("nothing is left to pay", async () => {
     const again = await pay(api, token, { appointment, card_number: CARD_OK });
