@@ -1,5 +1,6 @@
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { startAuditSealer } from "./services/audit_sealer.ts";
 import { buildDeps } from "./services/deps.ts";
 import { installLastResort } from "./services/last_resort.ts";
 
@@ -25,6 +26,7 @@ async function main() {
   const { deps, handle } = built;
   installLastResort(deps.logger);
   const app = createApp(deps);
+  const sealer = startAuditSealer(deps);
   const server = Deno.serve({
     port: config.PORT,
     hostname: "0.0.0.0",
@@ -38,6 +40,7 @@ async function main() {
   }, (req, info) => app.fetch(req, info));
   const shutdown = async () => {
     await server.shutdown();
+    await sealer.stop();
     await deps.background.settle();
     await handle.close();
     Deno.exit(0);

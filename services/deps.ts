@@ -3,6 +3,7 @@ import type { DatabaseAvailability } from "../db/availability.ts";
 import { type Database, type DatabaseHandle, openConfiguredDatabase } from "../db/client.ts";
 import type { PolicyName } from "../db/policies.ts";
 import type { AccessTokenSettings } from "./access_tokens.ts";
+import { type AuditKeys, loadAuditKey } from "./audit_key.ts";
 import { type BackgroundTasks, createBackgroundTasks } from "./background.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -17,6 +18,8 @@ export interface AppDeps {
   /** Whether the database answers; drives `/ready` and outage logging. */
   availability: DatabaseAvailability;
   tokens: AccessTokenSettings;
+  /** The audit chain's HMAC keys (from AUDIT_HMAC_KEY, outside the database). */
+  auditKeys: AuditKeys;
   clock: Clock;
   mailer: Mailer;
   logger: Logger;
@@ -47,6 +50,7 @@ export async function buildDeps(
     logger,
     mailer: createMailer(config, logger),
     background: createBackgroundTasks(logger),
+    auditKeys: await loadAuditKey(config),
     tokens: {
       keys: await loadSigningKey(config),
       issuer: config.JWT_ISSUER,

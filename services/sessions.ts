@@ -1,4 +1,5 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { USER_AGENT_MAX } from "../db/audit_logs.ts";
 import type { Database } from "../db/client.ts";
 import { refreshTokens, rolePermissions, roles, sessions, userRoles, users } from "../db/schema.ts";
 import { addSeconds } from "./clock.ts";
@@ -40,7 +41,7 @@ export async function startSession(
       lastUsedAt: now,
       expiresAt,
       ipAddress: origin.ipAddress,
-      userAgent: origin.userAgent?.slice(0, 500) ?? null,
+      userAgent: origin.userAgent === null ? null : [...origin.userAgent].slice(0, USER_AGENT_MAX).join(""),
     });
     await tx.insert(refreshTokens).values({
       id: token.id,

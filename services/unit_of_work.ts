@@ -98,6 +98,8 @@ export interface UnitOfWorkOptions {
   request?: { method: string; route: string };
   /** The request's Idempotency-Key, and how to turn the result into the response kept with it. */
   idempotency?: { claim: IdempotencyClaim; waitMs: number; respond?: (result: unknown) => unknown; status?: number };
+  /** Told each time a record is written (the request's last line of audit checks whether it was). */
+  onRecorded?: () => void;
 }
 
 export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
@@ -109,7 +111,9 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
   };
   const write = async (db: Pick<Database, "insert">, record: Omit<AuditRecord, "at">) => {
     try {
-      return await insertAuditRecord(db, o.origin, { ...record, at: o.clock() });
+      const row = await insertAuditRecord(db, o.origin, { ...record, at: o.clock() });
+      o.onRecorded?.();
+      return row;
     } catch (e) {
       if (isConnectionError(e)) throw domainErrorOf(e);
       o.logger.error("audit record could not be written", { request_id: o.origin.requestId });
@@ -166,10 +170,16 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
     patientIds: event.patientIds ?? [],
     details: { ...o.request, ...event.details },
   });
+  /** Failures already recorded (an append inside a check fails once, and is recorded once). */
+  const recorded = new WeakSet<object>();
   /** A failure of the work: refusals are `denied`, bugs `error`; the record is written outside the rolled-back work. */
   const failed = async (e: unknown, t: AuditTarget, options: WorkOptions): Promise<never> => {
     const error = e instanceof DomainError ? e : domainErrorOf(e) ?? e;
     if (error instanceof KeyAlreadyUsed) throw error;
+    if (typeof error === "object" && error !== null) {
+      if (recorded.has(error)) throw error;
+      recorded.add(error);
+    }
     const refusal = error instanceof DomainError;
     if (refusal && error.kind === "unavailable") throw error;
     const rowIds = o.targetId === undefined ? [] : [o.targetId];
