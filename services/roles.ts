@@ -99,15 +99,21 @@ export function deleteRole(ctx: ServiceContext, id: number): Promise<void> {
   });
 }
 
+/** Who holds which role is account data: reading it is recorded. */
 export function listAssignments(ctx: ServiceContext, filters: { user?: number; role?: number }, page: PageRequest) {
   const pager = keyset(page, repo.USER_ROLE_ORDERINGS, repo.USER_ROLE_ID);
-  return repo.listUserRoles(ctx.deps.db, { ...filters, ...pager }).then((rows) => pager.slice(rows));
+  return ctx.uow.read(async (db) => {
+    const slice = pager.slice(await repo.listUserRoles(db, { ...filters, ...pager }));
+    return { result: slice, rowIds: slice.rows.map((r) => r.id) };
+  });
 }
 
-export async function readAssignment(ctx: ServiceContext, id: number): Promise<UserRoleRow> {
-  const row = await repo.findUserRole(ctx.deps.db, id);
-  if (!row) throw new NotFound();
-  return row;
+export function readAssignment(ctx: ServiceContext, id: number): Promise<UserRoleRow> {
+  return ctx.uow.read(async (db) => {
+    const row = await repo.findUserRole(db, id);
+    if (!row) throw new NotFound();
+    return { result: row, rowIds: [id] };
+  });
 }
 
 export function assignRole(ctx: ServiceContext, input: { user: number; role: number }): Promise<UserRoleRow> {
