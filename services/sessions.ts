@@ -4,7 +4,7 @@ import type { Database } from "../db/client.ts";
 import { refreshTokens, rolePermissions, roles, sessions, userRoles, users } from "../db/schema.ts";
 import { addSeconds } from "./clock.ts";
 import { hashSecret, newOpaqueToken, parseOpaqueToken, secretMatches } from "./opaque_tokens.ts";
-import { isPermission, type Permission } from "./permissions.ts";
+import { ALL_PERMISSIONS, isPermission, type Permission } from "./permissions.ts";
 
 /** The signed-in caller, loaded fresh from the database on every request. */
 export interface Principal {
@@ -171,13 +171,9 @@ export async function loadPrincipal(
       eq(users.accountStatus, "active"),
     ));
   if (!row) return null;
-  return {
-    userId,
-    sessionId,
-    username: row.username,
-    roles: row.roles,
-    permissions: new Set(row.permissions.filter(isPermission) as Permission[]),
-  };
+  // `admin` holds every permission at run time, whatever its rows say (README, "Access control").
+  const permissions = row.roles.includes("admin") ? ALL_PERMISSIONS : row.permissions.filter(isPermission);
+  return { userId, sessionId, username: row.username, roles: row.roles, permissions: new Set(permissions) };
 }
 
 function minDate(a: Date, b: Date): Date {

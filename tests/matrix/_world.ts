@@ -93,6 +93,8 @@ export interface TargetRow {
   doctor?: number;
   /** Lab results: final or corrected (a patient sees their own only then). */
   released?: boolean;
+  /** Doctors: the account is suspended or deactivated (out of the directory). */
+  inactive?: boolean;
 }
 
 export interface Cell {
@@ -134,6 +136,7 @@ export const POLICY_MODELS: Record<PolicyName, (w: World, me: number, row: Targe
   all: () => true,
   "users:self": (_w, me, row) => row.owner === me,
   "patients:self": (_w, me, row) => row.owner === me,
+  "doctors:listed": (_w, _me, row) => row.inactive !== true,
   "doctors:self": (_w, me, row) => row.owner === me,
   "patients:care": (w, me, row) => row.patient === me || underCare(w, me, row.patient),
   "prescriptions:care": (w, me, row) => row.patient === me || underCare(w, me, row.patient),
