@@ -152,6 +152,7 @@ export function auditLogView(r: trail.AuditLogRow) {
     ip_address: r.ipAddress,
     user_agent: r.userAgent,
     request_id: r.requestId,
+    client_request_id: r.clientRequestId,
     outcome: r.outcome as "success" | "denied" | "error",
     event_timestamp: r.eventTimestamp.toISOString(),
     details: r.details as Record<string, unknown>,
