@@ -40,6 +40,15 @@ const configSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(600).default(300),
   /** Header a trusted reverse proxy sets to the client address (e.g. x-forwarded-for); unset: none trusted. */
   TRUSTED_PROXY_HEADER: z.string().toLowerCase().optional(),
+  /** Which entry of that header, counted from the right, the trusted proxies appended (1: the right-most). */
+  TRUSTED_PROXY_HOPS: positiveInt.max(10).default(1),
+  /** HMAC-SHA256 key of the audit chain (base64, at least 32 bytes); kept outside the database. */
+  AUDIT_HMAC_KEY: z.string().optional().refine(
+    (key) => key === undefined || auditKeyBytes(key) !== null,
+    "must be base64 of at least 32 bytes (e.g. openssl rand -base64 32)",
+  ),
+  /** The page a password-reset link opens (`?token=` is appended); default: the API's own form. */
+  RESET_URL: z.url().optional(),
   RATE_LIMIT_LOGIN_PER_USER: positiveInt.default(10),
   RATE_LIMIT_LOGIN_PER_IP: positiveInt.default(100),
   RATE_LIMIT_FORGOT_PER_EMAIL: positiveInt.default(3),
@@ -53,6 +62,10 @@ const configSchema = z.object({
   /** The notification stream: a heartbeat comment at least this often, and how soon an ended session closes it. */
   STREAM_HEARTBEAT_SECONDS: positiveInt.max(25).default(20),
   STREAM_SESSION_CHECK_MS: positiveInt.max(60_000).default(2000),
+  /** Longest wait a sign-in to an account under attack is held before its password is checked. */
+  RATE_LIMIT_LOGIN_DELAY_MAX_MS: z.coerce.number().int().min(0).max(30_000).default(4000),
+  RATE_LIMIT_REGISTER_PER_IP: positiveInt.default(10),
+  RATE_LIMIT_RESET_PER_IP: positiveInt.default(20),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /** Who takes payments: `sandbox` (offline, the development default), `stripe` or `mpesa` (Safaricom Daraja). */
   PAYMENT_PROVIDER: z.enum(["sandbox", "stripe", "mpesa"]).default("sandbox"),
@@ -104,7 +117,7 @@ const configSchema = z.object({
     }
   }
   if (env.APP_ENV !== "production") return;
-  for (const key of ["JWT_PRIVATE_KEY", "DATABASE_URL", "PUBLIC_URL"] as const) {
+  for (const key of ["JWT_PRIVATE_KEY", "DATABASE_URL", "PUBLIC_URL", "AUDIT_HMAC_KEY"] as const) {
     if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when APP_ENV=production" });
   }
   if (env.PAYMENT_PROVIDER === "sandbox") {
@@ -133,6 +146,22 @@ export function loadConfig(env: Record<string, string | undefined> = processEnv(
 /** Derived settings that depend on more than one variable. */
 export function publicUrl(config: Config): string {
   return (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, "");
+}
+
+/** Where a password-reset link points: RESET_URL, or the API's own minimal form. */
+export function resetUrl(config: Config): string {
+  return config.RESET_URL ?? `${publicUrl(config)}/reset-password/`;
+}
+
+/** The bytes of an audit key written in base64 (or base64url), or null when it is not one of 32 bytes or more. */
+export function auditKeyBytes(text: string): Uint8Array | null {
+  try {
+    const binary = atob(text.trim().replaceAll("-", "+").replaceAll("_", "/"));
+    const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+    return bytes.length >= 32 ? bytes : null;
+  } catch {
+    return null;
+  }
 }
 
 export function mailDir(config: Config): string {

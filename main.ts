@@ -1,5 +1,6 @@
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { startAuditSealer } from "./services/audit_sealer.ts";
 import { buildDeps } from "./services/deps.ts";
 import { installLastResort } from "./services/last_resort.ts";
 import { hubOf } from "./services/notification_hub.ts";
@@ -28,6 +29,7 @@ async function main() {
   installLastResort(deps.logger);
   const app = createApp(deps);
   const workers = startWorkers(deps);
+  const sealer = startAuditSealer(deps);
   const server = Deno.serve({
     port: config.PORT,
     hostname: "0.0.0.0",
@@ -43,6 +45,7 @@ async function main() {
     await server.shutdown();
     await workers.stop();
     await hubOf(deps).close();
+    await sealer.stop();
     await deps.background.settle();
     await handle.close();
     Deno.exit(0);

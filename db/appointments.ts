@@ -2,7 +2,7 @@ import { and, eq, gte, lt, ne, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client.ts";
 import { queryRows } from "./client.ts";
 import { type PolicyOf, underCareOf } from "./policies.ts";
-import { appointments, doctorProfiles, roles, userRoles } from "./schema.ts";
+import { appointments, doctorProfiles, roles, userRoles, users } from "./schema.ts";
 import { type InScope, inScopeRow, restrict, type Scope } from "./scope.ts";
 
 export type AppointmentRow = typeof appointments.$inferSelect;
@@ -148,7 +148,8 @@ export async function bookingFacts(
     time_zone: string | null;
   }>(
     db,
-    sql`select ${holdsRole(doctorId, "doctor")} as is_doctor, ${holdsRole(patientId, "patient")} as is_patient,
+    sql`select ${holdsRole(doctorId, "doctor")} and ${isActive(doctorId)} as is_doctor,
+      ${holdsRole(patientId, "patient")} as is_patient,
       ${careOf === undefined ? sql`false` : underCareOf(careOf, sql`${patientId}::integer`)} as under_care,
       dp.working_hours, dp.time_zone
     from (select 1) as one left join ${doctorProfiles} dp on dp.user_id = ${doctorId}`,
@@ -162,7 +163,7 @@ export async function bookingFacts(
   };
 }
 
-/** The doctor's schedule if `doctorId` holds the doctor role, else undefined. */
+/** The doctor's schedule if `doctorId` holds the doctor role and the account is active, else undefined. */
 export async function doctorSchedule(
   db: Database,
   doctorId: number,
@@ -170,8 +171,9 @@ export async function doctorSchedule(
   const [row] = await db.select({ workingHours: doctorProfiles.workingHours, timeZone: doctorProfiles.timeZone })
     .from(userRoles)
     .innerJoin(roles, eq(roles.id, userRoles.roleId))
+    .innerJoin(users, eq(users.id, userRoles.userId))
     .leftJoin(doctorProfiles, eq(doctorProfiles.userId, userRoles.userId))
-    .where(and(eq(userRoles.userId, doctorId), eq(roles.roleName, "doctor")));
+    .where(and(eq(userRoles.userId, doctorId), eq(roles.roleName, "doctor"), eq(users.accountStatus, "active")));
   return row && { workingHours: parseJson(row.workingHours), timeZone: row.timeZone };
 }
 
@@ -187,6 +189,11 @@ export function busyTimes(db: Database, doctorId: number, from: Date, to: Date) 
       lt(appointments.appointmentDate, to),
       sql`${appointments.endsAt} > ${from}`,
     ));
+}
+
+/** A suspended or deactivated account takes no appointments (its history stays). */
+function isActive(userId: number): SQL {
+  return sql`exists (select 1 from ${users} where ${users.id} = ${userId} and ${users.accountStatus} = 'active')`;
 }
 
 function holdsRole(userId: number, roleName: string): SQL {

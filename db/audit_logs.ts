@@ -14,10 +14,16 @@ export type AuditOutcome = typeof AUDIT_OUTCOMES[number];
 export interface RequestOrigin {
   ipAddress: string | null;
   userAgent: string | null;
+  /** The server's own id of the request (a UUID). */
   requestId: string | null;
+  /** The client's X-Request-Id, when well-formed; kept, never trusted as the record's id. */
+  clientRequestId?: string | null;
 }
 
-/** One audit record as the unit of work writes it (the chain columns are set by a trigger). */
+/** Longest user agent kept (characters), in sessions and audit records alike. */
+export const USER_AGENT_MAX = 500;
+
+/** One audit record as the unit of work writes it (the chain columns are set later, by the sealer). */
 export interface AuditRecord {
   userId: number | null;
   role: string | null;
@@ -51,8 +57,9 @@ export async function insertAuditRecord(
     patientId: record.patientIds.length === 1 ? record.patientIds[0] : null,
     patientIds: record.patientIds,
     ipAddress: origin.ipAddress,
-    userAgent: origin.userAgent?.slice(0, 500) ?? null,
+    userAgent: origin.userAgent === null ? null : [...origin.userAgent].slice(0, USER_AGENT_MAX).join(""),
     requestId: origin.requestId,
+    clientRequestId: origin.clientRequestId ?? null,
     details: record.details,
     appended: record.appended ?? false,
     eventTimestamp: record.at,

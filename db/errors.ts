@@ -35,7 +35,8 @@ export class SlotTaken extends Conflict {
   }
 }
 
-const taken = (field: string) =>
+/** A username or e-mail another account holds (409, pointing at the field). */
+export const taken = (field: "username" | "email") =>
   new Conflict("duplicate-account", `An account with this ${field} already exists`, {
     errors: [{ pointer: `/${field}`, detail: "Already taken" }],
   });
@@ -44,6 +45,8 @@ const taken = (field: string) =>
 const CONSTRAINTS: Record<string, () => DomainError> = {
   users_username_lower_key: () => taken("username"),
   users_email_lower_key: () => taken("email"),
+  users_username_not_email_check: () =>
+    new Invalid([{ pointer: "/username", detail: "Must not contain @ (sign in by e-mail instead)" }]),
   roles_role_name_unique: () =>
     new Conflict("duplicate-role", "A role with this name already exists", {
       errors: [{ pointer: "/role_name", detail: "Already taken" }],

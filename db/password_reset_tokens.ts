@@ -20,9 +20,14 @@ export async function storeResetToken(
   });
 }
 
-/** A reset token by id, locked for the rest of the transaction. */
-export async function findResetToken(tx: Database, id: string): Promise<ResetTokenRow | undefined> {
-  const [row] = await tx.select().from(passwordResetTokens).where(eq(passwordResetTokens.id, id)).for("update");
+/** A reset token by id, locked for the rest of the transaction unless `lock` is false (a first look). */
+export async function findResetToken(
+  tx: Database,
+  id: string,
+  options: { lock?: boolean } = {},
+): Promise<ResetTokenRow | undefined> {
+  const query = tx.select().from(passwordResetTokens).where(eq(passwordResetTokens.id, id));
+  const [row] = options.lock === false ? await query : await query.for("update");
   return row;
 }
 

@@ -44,6 +44,12 @@ export const POLICIES = {
     describe: "their own profile, or those of patients under their care",
     where: (me) => or(eq(patientProfiles.userId, me), underCareOf(me, patientProfiles.userId)),
   },
+  "doctors:listed": {
+    table: "doctor_profiles",
+    describe: "the doctors whose accounts are active (a suspended or deactivated doctor leaves the directory)",
+    where: () =>
+      sql`exists (select 1 from ${users} where ${users.id} = ${doctorProfiles.userId} and ${users.accountStatus} = 'active')`,
+  },
   "doctors:self": {
     table: "doctor_profiles",
     describe: "their own profile",

@@ -93,8 +93,10 @@ export async function someoneCanAssignRoles(db: Database): Promise<boolean> {
     sql`select exists (
       select 1 from ${users}
       join ${userRoles} on ${userRoles.userId} = ${users.id}
-      join ${rolePermissions} on ${rolePermissions.roleId} = ${userRoles.roleId}
-      where ${users.accountStatus} = 'active' and ${rolePermissions.permission} = 'userroles:write') as ok`,
+      join ${roles} on ${roles.id} = ${userRoles.roleId}
+      where ${users.accountStatus} = 'active' and (${roles.roleName} = 'admin' or exists (
+        select 1 from ${rolePermissions} where ${rolePermissions.roleId} = ${roles.id}
+          and ${rolePermissions.permission} = 'userroles:write'))) as ok`,
   );
   return row.ok === true;
 }

@@ -49,6 +49,8 @@ export const users = pgTable("users", {
   uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
   check("users_account_status_check", sql`${t.accountStatus} in ('active', 'suspended', 'deactivated')`),
   check("users_email_shape_check", sql`${t.email} like '%_@_%'`),
+  // A username never looks like an e-mail address, so sign-in by an address can only match an e-mail.
+  check("users_username_not_email_check", sql`position('@' in ${t.username}) = 0`),
 ]);
 
 export const roles = pgTable("roles", {
@@ -262,7 +264,7 @@ export const labResults = pgTable("lab_results", {
 
 /**
  * Money in integer minor units. Only the provider flow moves `status` (a trigger in migration
- * 0009 refuses any other transition, any change of a money field and any DELETE); at most one
+ * 0010 refuses any other transition, any change of a money field and any DELETE); at most one
  * payment of an appointment is pending at a time.
  */
 export const payments = pgTable("payments", {
@@ -450,19 +452,26 @@ export const auditLogs = pgTable("audit_logs", {
   patientIds: integer("patient_ids").array().notNull().default(sql`'{}'`),
   ipAddress: varchar("ip_address", { length: 64 }),
   userAgent: varchar("user_agent", { length: 500 }),
+  /** The server's own id of the request (a UUID). */
   requestId: varchar("request_id", { length: 100 }),
+  /** The id the client sent as X-Request-Id, when well-formed (never trusted as the record's id). */
+  clientRequestId: varchar("client_request_id", { length: 100 }),
   outcome: varchar({ length: 16 }).notNull(),
   // Microseconds, as hashed into the chain since migration 0003 (db/audit_logs.ts pages on the exact text).
   eventTimestamp: timestamp("event_timestamp", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   details: jsonb().notNull().default({}),
   /** An event a user appended (`POST /auditlogs/`), as opposed to one the system recorded. */
   appended: boolean().notNull().default(false),
-  /** Hash chain, set by a trigger: position, the previous row's hash, and this row's hash. */
+  /**
+   * Hash chain, set once by the sealer (services/audit_sealer.ts) after the insert: position, the
+   * previous row's hash, and this row's HMAC. NULL until sealed.
+   */
   chainSeq: bigint("chain_seq", { mode: "number" }),
   prevHash: char("prev_hash", { length: 64 }),
   rowHash: char("row_hash", { length: 64 }),
 }, (t) => [
   uniqueIndex("audit_logs_chain_seq_key").on(t.chainSeq),
+  index("audit_logs_unsealed_idx").on(t.id).where(sql`${t.chainSeq} is null`),
   index("audit_logs_patient_ids_idx").using("gin", t.patientIds),
   index("audit_logs_action_idx").on(t.action, t.id),
   index("audit_logs_timestamp_idx").on(t.eventTimestamp, t.id),
@@ -478,3 +487,12 @@ export const auditLogs = pgTable("audit_logs", {
   ),
   check("audit_logs_outcome_check", sql`${t.outcome} in ('success', 'denied', 'error')`),
 ]);
+
+/**
+ * The last chain position sealed with the old unkeyed SHA-256 digest (migration 0011); every later
+ * position is an HMAC. One row, written by that migration and never changed (a trigger refuses it).
+ */
+export const auditChainLegacy = pgTable("audit_chain_legacy", {
+  id: boolean().primaryKey().default(true),
+  lastSeq: bigint("last_seq", { mode: "number" }).notNull(),
+}, (t) => [check("audit_chain_legacy_one_row_check", sql`${t.id}`)]);

@@ -1,6 +1,8 @@
-import { and, eq, getTableColumns, isNull, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, isNull, ne, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Database } from "./client.ts";
+import { taken } from "./errors.ts";
+import { ALL_PERMISSIONS } from "./permissions.ts";
 import type { PolicyOf } from "./policies.ts";
 import { doctorProfiles, patientProfiles, rolePermissions, roles, sessions, userRoles, users } from "./schema.ts";
 import { type InScope, inScopeRow, restrict, type Scope } from "./scope.ts";
@@ -65,19 +67,33 @@ export async function findUser(
   return inScopeRow(row);
 }
 
-/** Finds an account by username or e-mail, case-insensitively (users may sign in with either). */
+/**
+ * Finds an account by username or e-mail, case-insensitively (users may sign in with either). A
+ * login with an `@` is an address and only ever matches an e-mail (usernames cannot hold one), so
+ * nobody can take over e-mail sign-in by registering someone's address as a username.
+ */
 export async function findUserByLogin(db: Database, login: string): Promise<UserRow | undefined> {
   const lowered = login.toLowerCase();
-  const [user] = await db.select().from(users)
-    .where(or(sql`lower(${users.username}) = ${lowered}`, sql`lower(${users.email}) = ${lowered}`))
-    .orderBy(sql`lower(${users.username}) = ${lowered} desc`)
-    .limit(1);
+  const column = lowered.includes("@") ? users.email : users.username;
+  const [user] = await db.select().from(users).where(sql`lower(${column}) = ${lowered}`);
   return user;
 }
 
 export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
   const [user] = await db.select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
   return user;
+}
+
+/** Refuses (409, as the unique indexes would) a username or e-mail some account already has. */
+export async function refuseTakenAccount(db: Database, username: string, email: string): Promise<void> {
+  const [row] = await db.select({
+    username: sql<boolean>`bool_or(lower(${users.username}) = ${username.toLowerCase()})`,
+    email: sql<boolean>`bool_or(lower(${users.email}) = ${email.toLowerCase()})`,
+  }).from(users).where(
+    sql`lower(${users.username}) = ${username.toLowerCase()} or lower(${users.email}) = ${email.toLowerCase()}`,
+  );
+  if (row?.username) throw taken("username");
+  if (row?.email) throw taken("email");
 }
 
 /** The signed-in caller's own account (for `GET /me/`). */
@@ -150,10 +166,12 @@ export async function rolesAndPermissions(
     .innerJoin(roles, eq(roles.id, userRoles.roleId))
     .leftJoin(rolePermissions, eq(rolePermissions.roleId, roles.id))
     .where(eq(userRoles.userId, userId));
-  return {
-    roles: [...new Set(rows.map((r) => r.role))].sort(),
-    permissions: [...new Set(rows.flatMap((r) => r.permission ? [r.permission] : []))].sort(),
-  };
+  const roleNames = [...new Set(rows.map((r) => r.role))].sort();
+  // `admin` holds every permission at run time, whatever its rows say.
+  const permissions = roleNames.includes("admin")
+    ? [...ALL_PERMISSIONS]
+    : [...new Set(rows.flatMap((r) => r.permission ? [r.permission] : []))];
+  return { roles: roleNames, permissions: permissions.sort() };
 }
 
 /** The user's patient or doctor profile row, if they have one. */

@@ -19,6 +19,10 @@ export type AppEnv = {
     scope?: Scope<PolicyName>;
     /** What the route records in the audit trail. */
     audit?: AuditTarget;
+    /** Set once a record of this request is written. */
+    audited?: boolean;
+    /** The type slug of the problem the request was answered with, if any (the reason of its record). */
+    problem?: string;
     /** The request's Idempotency-Key, claimed by the transaction of the change it guards. */
     idempotency?: IdempotencyClaim;
   };

@@ -48,6 +48,7 @@ export function problemType(slug: string): string {
 /** The problem+json response for a domain error. */
 export function problemResponse(c: Context<AppEnv>, error: DomainError): Response {
   const status = STATUS[error.kind];
+  c.set("problem", error.slug);
   const { errors, members, retryAfterSeconds, allow, title } = error.details;
   const body: Record<string, unknown> = {
     type: problemType(error.slug),
@@ -91,6 +92,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
 }
 
 function internal(c: Context<AppEnv>): Response {
+  c.set("problem", "internal");
   const body = {
     type: problemType("internal"),
     title: TITLES[500],

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { type Access, checkAccess, describeAccess } from "../middleware/access.ts";
+import { auditEveryRequest } from "../middleware/audit.ts";
 import { authenticate } from "../middleware/authenticate.ts";
 import type { AppEnv } from "../middleware/env.ts";
 import { idempotency } from "../middleware/idempotency.ts";
@@ -38,7 +39,7 @@ type Declaration<R> = R & {
 export function declareRoute<const R extends Omit<RouteConfig, "middleware">>(config: Declaration<R>) {
   const { access, audit, bodyLimit, idempotent, queryToken, ...route } = config;
   const middleware: MiddlewareHandler<AppEnv>[] = [];
-  if (audit) middleware.push(setAudit(audit));
+  if (audit) middleware.push(auditEveryRequest(audit));
   if (access.kind !== "public") middleware.push(authenticate({ queryToken }), checkAccess(access, audit));
   middleware.push(limitBody(bodyLimit));
   if (idempotent) middleware.push(idempotency());
@@ -90,13 +91,6 @@ export function declareUpdate<const P extends string, Params extends z.ZodObject
     request: { params, ...jsonBody(body.partial().openapi(`${bodyName}Patch`)) },
   });
   return [put, patch] as const;
-}
-
-function setAudit(audit: AuditTarget): MiddlewareHandler<AppEnv> {
-  return async function setAuditMiddleware(c, next) {
-    c.set("audit", audit);
-    await next();
-  };
 }
 
 /** A router for one resource; it shares the app's validation hook and trailing-slash rule. */

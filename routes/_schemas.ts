@@ -42,7 +42,8 @@ export const IdParam = z.object({
 export const ownerField = z.number().int().positive().max(MAX_ID);
 
 /** Account fields shared by registration, sign-in and the users resource. */
-export const username = z.string().min(3).max(150).regex(/^[A-Za-z0-9_.@+-]+$/, "Letters, digits and @ . + - _ only");
+/** A username never holds an `@`: an address is an e-mail, and only ever signs in as one. */
+export const username = z.string().min(3).max(150).regex(/^[A-Za-z0-9_.+-]+$/, "Letters, digits and . + - _ only");
 export const email = z.email().max(254);
 export const phone = z.string().max(32).regex(/^[0-9+() .-]*$/, "Digits, spaces and + ( ) . - only");
 

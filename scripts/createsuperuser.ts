@@ -22,7 +22,7 @@ export function superuserProblem({ username, email, password }: SuperuserInput):
   if (!name.success) return `username: ${name.error.issues[0].message}`;
   const address = emailSchema.safeParse(email);
   if (!address.success) return `email: ${address.error.issues[0].message}`;
-  const problem = passwordProblem(password, [username, email.split("@")[0]]);
+  const problem = passwordProblem(password, { username, email });
   return problem ? `password: ${problem}` : null;
 }
 

@@ -1,8 +1,8 @@
 /**
  * What a change to an account may do, by who asks: pure, so it is tested table by table.
  * Everyone edits their own contact fields; only an administrator (holding `users:write:any`)
- * changes a username or a status; nobody changes their own status; a password comes with the
- * current one on your own account.
+ * changes a username or a status; nobody changes their own status; a new password or e-mail comes
+ * with the current password on your own account.
  */
 import { Conflict, invalid } from "../errors.ts";
 
@@ -18,6 +18,8 @@ export interface AccountChange {
 export interface AccountPlan {
   changes: { username?: string; email?: string; phone?: string | null; accountStatus?: string };
   passwordChange: boolean;
+  /** The e-mail address changes (its old address is told). */
+  emailChange: boolean;
   /** The username and e-mail after the change (a new password must not contain them). */
   username: string;
   email: string;
@@ -37,11 +39,13 @@ export function planAccountChange(
   if (caller.self && change.account_status !== undefined && change.account_status !== current.accountStatus) {
     throw invalid("/account_status", "You cannot change the status of your own account");
   }
-  if (change.current_password !== undefined && change.password === undefined) {
-    throw invalid("/current_password", "Send it only with a new password");
+  const emailChange = change.email !== undefined && change.email.toLowerCase() !== current.email.toLowerCase();
+  if (change.current_password !== undefined && change.password === undefined && change.email === undefined) {
+    throw invalid("/current_password", "Send it only with a new password or e-mail");
   }
-  if (change.password !== undefined && caller.self && change.current_password === undefined) {
-    throw invalid("/current_password", "Your current password is required to change it");
+  // A stolen access token must not be enough to take the account over (ASVS 2.5.x, 3.7.1).
+  if ((change.password !== undefined || emailChange) && caller.self && change.current_password === undefined) {
+    throw invalid("/current_password", "Your current password is required to change your password or e-mail");
   }
   const changes: AccountPlan["changes"] = {};
   if (change.username !== undefined) changes.username = change.username;
@@ -51,6 +55,7 @@ export function planAccountChange(
   return {
     changes,
     passwordChange: change.password !== undefined,
+    emailChange,
     username: change.username ?? current.username,
     email: change.email ?? current.email,
   };

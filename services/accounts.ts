@@ -7,10 +7,11 @@ import { invalid, NotFound, RateLimited } from "../errors.ts";
 import { type AccountChange, planAccountChange } from "./account_rules.ts";
 import { actorOf, scopeOf, type ServiceContext } from "./context.ts";
 import { keyset, type PageRequest, type Slice } from "./pagination.ts";
-import { accountWords, checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
-import { hit, peek } from "./rate_limit.ts";
+import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
+import { hit, release } from "./rate_limit.ts";
 import { keepSomeoneWhoCanAssignRoles } from "./roles.ts";
 import { revokeUserSessions } from "./sessions.ts";
+import { notifyEmailChanged } from "./account_mail.ts";
 
 export type { UserWithRoles } from "../db/users.ts";
 export type { AccountChange };
@@ -26,10 +27,21 @@ export interface Registration {
   dateOfBirth?: string;
 }
 
-/** A new patient: the patient role and an empty profile, never client-chosen roles. */
+/**
+ * A new patient: the patient role and an empty profile, never client-chosen roles. Throttled per
+ * address, and the cheap checks (policy, a name or address already taken) come before the costly
+ * hash, so a flood of registrations cannot buy argon2id time by the request.
+ */
 export async function registerPatient(ctx: ServiceContext, input: Registration): Promise<UserWithRoles> {
-  checkPasswordPolicy(input.password, "/password", accountWords(input.username, input.email));
-  const passwordHash = await hashPassword(input.password);
+  const { db, config } = ctx.deps;
+  const passwordHash = await ctx.uow.check(async () => {
+    const limit = { bucket: `register:ip:${ctx.origin.ipAddress ?? "unknown"}`, windowSeconds: 3600 };
+    const state = await hit(db, { ...limit, max: config.RATE_LIMIT_REGISTER_PER_IP }, ctx.now);
+    if (state.limited) throw new RateLimited(state.retryAfterSeconds);
+    checkPasswordPolicy(input.password, "/password", input);
+    await repo.refuseTakenAccount(db, input.username, input.email);
+    return await hashPassword(input.password);
+  }, { action: "create", table: "users" });
   return await ctx.uow.write(async (tx) => {
     const user = await repo.insertAccount(tx, {
       username: input.username,
@@ -70,7 +82,7 @@ export async function createUser(
   ctx: ServiceContext,
   input: { username: string; email: string; password: string; phone?: string | null; accountStatus?: string },
 ): Promise<UserWithRoles> {
-  checkPasswordPolicy(input.password, "/password", accountWords(input.username, input.email));
+  checkPasswordPolicy(input.password, "/password", input);
   const passwordHash = await hashPassword(input.password);
   return await ctx.uow.write(async (tx) => {
     const created = await repo.insertAccount(tx, { ...input, passwordHash, roleNames: [] });
@@ -93,12 +105,14 @@ export async function changeUser(ctx: ServiceContext, id: number, change: Accoun
     const current = await repo.findUser(db, scope, id);
     if (!current) throw new NotFound();
     const plan = planAccountChange(current, change, { self, admin: scope.unrestricted });
+    if (self && (plan.passwordChange || plan.emailChange)) {
+      await checkCurrentPassword(ctx, current, change.current_password!, config);
+    }
     if (!plan.passwordChange) return { plan, passwordHash: undefined };
-    if (self) await checkCurrentPassword(ctx, current, change.current_password!, config);
-    checkPasswordPolicy(change.password!, "/password", accountWords(plan.username, plan.email));
+    checkPasswordPolicy(change.password!, "/password", plan);
     return { plan, passwordHash: await hashPassword(change.password!) };
   });
-  return await ctx.uow.write(async (tx) => {
+  const changed = await ctx.uow.write(async (tx) => {
     const before = await repo.findUser(tx, scope, id, { lock: true });
     if (!before) throw new NotFound();
     const after = await repo.updateUser(tx, before, { ...plan.changes, passwordHash }, ctx.now);
@@ -122,8 +136,14 @@ export async function changeUser(ctx: ServiceContext, id: number, change: Accoun
         ctx.now,
       );
     }
-    return { result: after, rowIds: [id], details };
+    if (after.email !== before.email) details.email = "changed";
+    return { result: { after, oldEmail: before.email }, rowIds: [id], details };
   });
+  if (changed.after.email !== changed.oldEmail) {
+    const account = { id, username: changed.after.username, oldEmail: changed.oldEmail, newEmail: changed.after.email };
+    notifyEmailChanged(ctx.deps, account, !self, ctx.now);
+  }
+  return changed.after;
 }
 
 /** Administrators deactivate (never delete) an account; its sessions end. Not their own. */
@@ -159,12 +179,11 @@ async function checkCurrentPassword(
     max: config.RATE_LIMIT_LOGIN_PER_USER,
     windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
   };
-  const state = await peek(db, limit, ctx.now);
+  // Reserved before the check (one atomic upsert), so concurrent guesses cannot overrun the limit.
+  const state = await hit(db, limit, ctx.now);
   if (state.limited) throw new RateLimited(state.retryAfterSeconds);
-  if (!(await verifyPassword(current.passwordHash, presented))) {
-    await hit(db, limit, ctx.now);
-    throw wrongCurrentPassword();
-  }
+  if (!(await verifyPassword(current.passwordHash, presented))) throw wrongCurrentPassword();
+  await release(db, limit);
 }
 
 function wrongCurrentPassword() {

@@ -23,9 +23,6 @@ import { keyset, type PageRequest, type Slice } from "./pagination.ts";
 export type { AppointmentRow } from "../db/appointments.ts";
 type AppointmentRow = repo.AppointmentRow;
 
-/** A doctor without a profile keeps no working hours. */
-const NO_HOURS = { workingHours: null, timeZone: null };
-
 export function listAppointments(
   ctx: ServiceContext,
   filters: repo.AppointmentFilters,
@@ -71,7 +68,9 @@ export function bookAppointment(ctx: ServiceContext, booking: Booking): Promise<
     if (!admin && !asDoctor && patientId !== me) throw refused("/patient", "Must be your own user id");
     if (!admin && !asDoctor && booking.notes) throw refused("/notes", "Notes are written by the doctor");
     const facts = await repo.bookingFacts(tx, doctorId, patientId, asDoctor ? me : undefined);
-    if (!facts.isDoctor) throw refused("/doctor", booking.doctor === undefined ? "Required" : "Not a doctor");
+    if (!facts.isDoctor) {
+      throw refused("/doctor", booking.doctor === undefined ? "Required" : "Not a doctor who takes appointments");
+    }
     if (asDoctor && !facts.underCare) throw refused("/patient", "Not a patient under your care");
     if (!facts.isPatient || patientId === doctorId) throw refused("/patient", "Not a patient");
     checkBookable(start, end, ctx.now, facts);
@@ -100,7 +99,9 @@ export function changeAppointment(ctx: ServiceContext, id: number, request: Chan
     const start = plan.changes.appointmentDate ?? current.appointmentDate;
     const end = endOf(start, plan.changes.durationMinutes ?? current.durationMinutes);
     if (plan.transition === "reschedule") {
-      checkBookable(start, end, ctx.now, await repo.doctorSchedule(tx, current.doctorId) ?? NO_HOURS);
+      const schedule = await repo.doctorSchedule(tx, current.doctorId);
+      if (!schedule) throw refused("/appointment_date", "The doctor no longer takes appointments");
+      checkBookable(start, end, ctx.now, schedule);
     }
     const window = { doctorId: current.doctorId, start, end, excludeId: current.id };
     const updated = await slotGuarded(

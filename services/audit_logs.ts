@@ -13,8 +13,8 @@ import {
   isPatient,
   listAuditLogs,
 } from "../db/audit_logs.ts";
-import { invalid, NotAllowed, NotFound } from "../errors.ts";
-import { verifyAuditChain } from "./audit_verify.ts";
+import { invalid, Malformed, NotAllowed, NotFound } from "../errors.ts";
+import { BadCheckpoint, verifyAuditChain } from "./audit_verify.ts";
 import { actorOf, scopeOf, type ServiceContext } from "./context.ts";
 import { keyset, type PageRequest, type Slice } from "./pagination.ts";
 
@@ -44,8 +44,18 @@ export function readEvent(ctx: ServiceContext, id: number): Promise<AuditLogRow>
   });
 }
 
-export function verifyTrail(ctx: ServiceContext) {
-  return ctx.uow.read(async (db) => ({ result: await verifyAuditChain(db) }));
+/** Verifies the chain in pages with the key from the environment; compared with `checkpoint` when given. */
+export function verifyTrail(ctx: ServiceContext, checkpoint?: string) {
+  return ctx.uow.read(async (db) => {
+    try {
+      return { result: await verifyAuditChain(db, ctx.deps.auditKeys, { checkpoint, now: ctx.now }) };
+    } catch (e) {
+      if (!(e instanceof BadCheckpoint)) throw e;
+      throw new Malformed("invalid-checkpoint", "The checkpoint is malformed or not signed by this server", [
+        { parameter: "checkpoint", detail: "Give a checkpoint token as published in the log or by this route" },
+      ]);
+    }
+  });
 }
 
 export interface AppendedEvent {

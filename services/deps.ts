@@ -3,6 +3,7 @@ import type { DatabaseAvailability } from "../db/availability.ts";
 import { type Database, type DatabaseHandle, openConfiguredDatabase } from "../db/client.ts";
 import type { PolicyName } from "../db/policies.ts";
 import type { AccessTokenSettings } from "./access_tokens.ts";
+import { type AuditKeys, loadAuditKey } from "./audit_key.ts";
 import { type BackgroundTasks, createBackgroundTasks } from "./background.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -21,6 +22,8 @@ export interface AppDeps {
   listen: DatabaseHandle["listen"];
   onReconnect: DatabaseHandle["onReconnect"];
   tokens: AccessTokenSettings;
+  /** The audit chain's HMAC keys (from AUDIT_HMAC_KEY, outside the database). */
+  auditKeys: AuditKeys;
   clock: Clock;
   mailer: Mailer;
   logger: Logger;
@@ -56,6 +59,7 @@ export async function buildDeps(
     mailer: createMailer(config, logger),
     background: createBackgroundTasks(logger),
     paymentProvider: createPaymentProvider(config, systemClock),
+    auditKeys: await loadAuditKey(config),
     tokens: {
       keys: await loadSigningKey(config),
       issuer: config.JWT_ISSUER,

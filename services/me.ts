@@ -7,13 +7,17 @@ import { keyset, type PageRequest, type Slice } from "./pagination.ts";
 
 export type { AccessLogRow };
 
-export async function myAccount(ctx: ServiceContext) {
-  const { db } = ctx.deps;
+/** The caller's account, roles, permissions and profile; recorded as a read of their own record. */
+export function myAccount(ctx: ServiceContext) {
   const { userId } = actorOf(ctx);
-  const user = await ownAccount(db, userId);
-  if (!user) throw new NotFound();
-  const { roles, permissions } = await rolesAndPermissions(db, userId);
-  return { user, roles, permissions, profile: await profileOf(db, userId) };
+  return ctx.uow.read(async (db) => {
+    const user = await ownAccount(db, userId);
+    if (!user) throw new NotFound();
+    const { roles, permissions } = await rolesAndPermissions(db, userId);
+    const profile = await profileOf(db, userId);
+    const result = { user, roles, permissions, profile };
+    return { result, rowIds: [userId], patientIds: profile?.kind === "patient" ? [userId] : [] };
+  });
 }
 
 /** Events whose patients include the caller, newest first (recorded like any read of their record). */

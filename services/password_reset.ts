@@ -1,20 +1,22 @@
-import { publicUrl } from "../config.ts";
-import { insertIntegrationLog } from "../db/integration_logs.ts";
+import { resetUrl } from "../config.ts";
 import { findResetToken, spendResetToken, storeResetToken } from "../db/password_reset_tokens.ts";
-import { findUserByEmail } from "../db/users.ts";
+import { findUserByEmail, ownAccount } from "../db/users.ts";
 import { Malformed, RateLimited } from "../errors.ts";
+import { sendAccountMail } from "./account_mail.ts";
 import { addSeconds } from "./clock.ts";
 import type { ServiceContext } from "./context.ts";
 import { hashSecret, newOpaqueToken, parseOpaqueToken, secretMatches } from "./opaque_tokens.ts";
-import { hashPassword } from "./passwords.ts";
+import { checkPasswordPolicy, hashPassword } from "./passwords.ts";
 import { hit } from "./rate_limit.ts";
 import { revokeUserSessions } from "./sessions.ts";
 
 export const RESET_TOKEN_SECONDS = 30 * 60;
 
 /**
- * Starts a reset for an active account with this e-mail, if there is one. The caller answers
- * the same either way; the mail goes out in the background so response time reveals nothing.
+ * Starts a reset for an active account with this e-mail, if there is one. The answer is the same
+ * either way and is given after the same steps: the throttles, then the work queued. Looking the
+ * address up, storing a token, recording and mailing all happen after the answer, for known and
+ * unknown addresses alike, so its timing says nothing about which addresses have accounts.
  */
 export async function requestPasswordReset(ctx: ServiceContext, email: string): Promise<void> {
   const { deps, origin, now } = ctx;
@@ -33,8 +35,23 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
     const state = await hit(db, limit, now);
     if (state.limited) throw new RateLimited(state.retryAfterSeconds);
   }
-  const user = await findUserByEmail(db, email);
-  if (!user || user.accountStatus !== "active") return;
+  deps.background.run("password-reset", () => startReset(ctx, email));
+}
+
+/** The queued part of a reset request: a token and a mail for an active account, a record either way. */
+async function startReset(ctx: ServiceContext, email: string): Promise<void> {
+  const { deps, now } = ctx;
+  const user = await findUserByEmail(deps.db, email);
+  if (!user || user.accountStatus !== "active") {
+    await ctx.uow.record({
+      action: "password_reset",
+      outcome: "denied",
+      targetTable: "users",
+      targetId: user?.id ?? null,
+      details: { stage: "requested", reason: user ? `account_${user.accountStatus}` : "no_account" },
+    });
+    return;
+  }
   const token = newOpaqueToken();
   const secretHash = await hashSecret(token.secret);
   await ctx.uow.write(async (tx) => {
@@ -47,40 +64,19 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
     });
     return { result: undefined, rowIds: [user.id], details: { stage: "requested" } };
   }, { action: "password_reset", table: "users" });
-  const link = `${publicUrl(config)}/reset-password/?token=${encodeURIComponent(token.token)}`;
-  deps.background.run("password-reset-mail", async () => {
-    let status: "success" | "failed" = "success";
-    let detail = "";
-    const started = performance.now();
-    try {
-      await deps.mailer.send({
-        to: user.email,
-        subject: "Reset your Patient Portal password",
-        text: [
-          `Someone asked to reset the password of the Patient Portal account ${user.username}.`,
-          "",
-          `To choose a new password, open this link within ${RESET_TOKEN_SECONDS / 60} minutes:`,
-          link,
-          "",
-          `Or send POST ${publicUrl(config)}/reset-password/ with {"token": "${token.token}", "new_password": "..."}.`,
-          "",
-          "If you did not ask for this, ignore this message: your password stays as it is.",
-        ].join("\n"),
-      });
-    } catch (e) {
-      status = "failed";
-      detail = String((e as Error)?.message ?? e).slice(0, 2000);
-      throw e;
-    } finally {
-      await insertIntegrationLog(db, {
-        systemName: `mail:${deps.mailer.transport}`,
-        dataType: "password_reset",
-        dataReference: `user:${user.id}`,
-        syncStatus: status,
-        detail,
-        latencyMs: performance.now() - started,
-      }, deps.clock());
-    }
+  const link = new URL(resetUrl(deps.config));
+  link.searchParams.set("token", token.token);
+  sendAccountMail(deps, "password_reset", user.id, {
+    to: user.email,
+    subject: "Reset your Patient Portal password",
+    text: [
+      `Someone asked to reset the password of the Patient Portal account ${user.username}.`,
+      "",
+      `To choose a new password, open this link within ${RESET_TOKEN_SECONDS / 60} minutes:`,
+      link.href,
+      "",
+      "If you did not ask for this, ignore this message: your password stays as it is.",
+    ].join("\n"),
   });
 }
 
@@ -88,13 +84,29 @@ function invalidResetToken(): Malformed {
   return new Malformed("invalid-reset-token", "The reset token is invalid, expired or already used");
 }
 
-/** Spends a reset token, sets the new password and ends every session of that user. */
+/**
+ * Spends a reset token, sets the new password and ends every session of that user. The cheap
+ * checks come first (the per-address throttle, the token's shape, the token itself, the password
+ * policy against the account's own name and address); only then is the new password hashed.
+ */
 export async function resetPassword(ctx: ServiceContext, presented: string, newPassword: string) {
-  const parsed = parseOpaqueToken(presented);
-  if (!parsed) throw invalidResetToken();
   const { now } = ctx;
-  const passwordHash = await hashPassword(newPassword);
+  const { db, config } = ctx.deps;
+  const { parsed, passwordHash } = await ctx.uow.check(async () => {
+    const limit = { bucket: `reset:ip:${ctx.origin.ipAddress ?? "unknown"}`, max: config.RATE_LIMIT_RESET_PER_IP };
+    const state = await hit(db, { ...limit, windowSeconds: 3600 }, now);
+    if (state.limited) throw new RateLimited(state.retryAfterSeconds);
+    const parsed = parseOpaqueToken(presented);
+    if (!parsed) throw invalidResetToken();
+    const row = await findResetToken(db, parsed.id, { lock: false });
+    const usable = row && !row.usedAt && row.expiresAt > now && await secretMatches(parsed.secret, row.secretHash);
+    const user = usable ? await ownAccount(db, row.userId) : undefined;
+    if (!user) throw invalidResetToken();
+    checkPasswordPolicy(newPassword, "/new_password", user);
+    return { parsed, passwordHash: await hashPassword(newPassword) };
+  }, { action: "password_reset", table: "users" });
   await ctx.uow.write(async (tx) => {
+    // Checked again under the row lock: two resets racing with one token spend it once.
     const row = await findResetToken(tx, parsed.id);
     const usable = row && !row.usedAt && row.expiresAt > now && await secretMatches(parsed.secret, row.secretHash);
     if (!usable) throw invalidResetToken();

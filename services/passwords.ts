@@ -39,27 +39,35 @@ function loadCommonPasswords(): Set<string> {
   return new Set(text.split("\n").filter((line) => line && !line.startsWith("#")));
 }
 
-/** Why a new password is refused, or null when it is acceptable (ASVS 2.1.1, 2.1.2, 2.1.7). */
-export function passwordProblem(password: string, context: string[] = []): string | null {
+/**
+ * Why a new password is refused, or null when it is acceptable (ASVS 2.1.1, 2.1.2, 2.1.7). The one
+ * policy of every place a password is set (registration, reset, account creation and change,
+ * createsuperuser): each must name the account, so none can skip the check against its name.
+ */
+export function passwordProblem(password: string, account: { username: string; email: string }): string | null {
   const length = [...password].length;
   if (length < PASSWORD_MIN_LENGTH) return `Must be at least ${PASSWORD_MIN_LENGTH} characters`;
   if (length > PASSWORD_MAX_LENGTH) return `Must be at most ${PASSWORD_MAX_LENGTH} characters`;
   commonPasswords ??= loadCommonPasswords();
   const lowered = password.toLowerCase();
   if (commonPasswords.has(lowered)) return "Is too common; choose a less predictable password";
-  if (context.some((word) => word.length >= 3 && lowered.includes(word.toLowerCase()))) {
+  if (accountWords(account).some((word) => word.length >= 3 && lowered.includes(word.toLowerCase()))) {
     return "Must not contain your username or email";
   }
   return null;
 }
 
 /** Refuses a new password that breaks the policy: 422 pointing at the field it came in. */
-export function checkPasswordPolicy(password: string, pointer: string, context: string[] = []): void {
-  const problem = passwordProblem(password, context);
+export function checkPasswordPolicy(
+  password: string,
+  pointer: string,
+  account: { username: string; email: string },
+): void {
+  const problem = passwordProblem(password, account);
   if (problem) throw invalid(pointer, problem, "The password does not meet the policy");
 }
 
 /** Words a password must not contain: the username and the e-mail's local part. */
-export function accountWords(username: string, email: string): string[] {
-  return [username, email.split("@")[0]];
+function accountWords(account: { username: string; email: string }): string[] {
+  return [account.username, account.email.split("@")[0]];
 }

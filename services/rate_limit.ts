@@ -12,9 +12,15 @@ export interface Limit {
 export interface LimitState {
   limited: boolean;
   retryAfterSeconds: number;
+  /** Hits in the current window, this one included. */
+  hits: number;
 }
 
-/** Counts one hit and reports whether the bucket is over its limit (atomic upsert). */
+/**
+ * Counts one hit and reports whether the bucket is over its limit, in one statement (an atomic
+ * upsert): concurrent requests each get their own count, so a limit checked this way before the
+ * work it guards (a reservation) cannot be overrun by sending them all at once.
+ */
 export async function hit(db: Database, limit: Limit, now: Date): Promise<LimitState> {
   const windowStart = sql`${new Date(now.getTime() - limit.windowSeconds * 1000).toISOString()}::timestamptz`;
   const [row] = await db.insert(rateLimits)
@@ -31,19 +37,15 @@ export async function hit(db: Database, limit: Limit, now: Date): Promise<LimitS
   return state(row, limit, now, row.hits > limit.max);
 }
 
-/** Reports whether a bucket is already at its limit, without counting. */
-export async function peek(db: Database, limit: Limit, now: Date): Promise<LimitState> {
-  const [row] = await db.select({ hits: rateLimits.hits, windowStart: rateLimits.windowStart })
-    .from(rateLimits).where(eq(rateLimits.bucket, limit.bucket));
-  if (!row || row.windowStart.getTime() + limit.windowSeconds * 1000 <= now.getTime()) {
-    return { limited: false, retryAfterSeconds: 0 };
-  }
-  return state(row, limit, now, row.hits >= limit.max);
+/** Gives back one hit taken by `hit` (an attempt that turned out not to count, like a right password). */
+export async function release(db: Database, limit: Limit): Promise<void> {
+  await db.update(rateLimits).set({ hits: sql`greatest(${rateLimits.hits} - 1, 0)` })
+    .where(eq(rateLimits.bucket, limit.bucket));
 }
 
-function state(row: { windowStart: Date }, limit: Limit, now: Date, limited: boolean): LimitState {
+function state(row: { windowStart: Date; hits: number }, limit: Limit, now: Date, limited: boolean): LimitState {
   const resetsAt = row.windowStart.getTime() + limit.windowSeconds * 1000;
-  return { limited, retryAfterSeconds: Math.max(1, Math.ceil((resetsAt - now.getTime()) / 1000)) };
+  return { limited, retryAfterSeconds: Math.max(1, Math.ceil((resetsAt - now.getTime()) / 1000)), hits: row.hits };
 }
 
 /** Removes windows that ended long ago; cheap enough to run now and then from a request. */

@@ -1,9 +1,10 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { USER_AGENT_MAX } from "../db/audit_logs.ts";
 import type { Database } from "../db/client.ts";
 import { refreshTokens, rolePermissions, roles, sessions, userRoles, users } from "../db/schema.ts";
 import { addSeconds } from "./clock.ts";
 import { hashSecret, newOpaqueToken, parseOpaqueToken, secretMatches } from "./opaque_tokens.ts";
-import { isPermission, type Permission } from "./permissions.ts";
+import { ALL_PERMISSIONS, isPermission, type Permission } from "./permissions.ts";
 
 /** The signed-in caller, loaded fresh from the database on every request. */
 export interface Principal {
@@ -40,7 +41,7 @@ export async function startSession(
       lastUsedAt: now,
       expiresAt,
       ipAddress: origin.ipAddress,
-      userAgent: origin.userAgent?.slice(0, 500) ?? null,
+      userAgent: origin.userAgent === null ? null : [...origin.userAgent].slice(0, USER_AGENT_MAX).join(""),
     });
     await tx.insert(refreshTokens).values({
       id: token.id,
@@ -170,13 +171,9 @@ export async function loadPrincipal(
       eq(users.accountStatus, "active"),
     ));
   if (!row) return null;
-  return {
-    userId,
-    sessionId,
-    username: row.username,
-    roles: row.roles,
-    permissions: new Set(row.permissions.filter(isPermission) as Permission[]),
-  };
+  // `admin` holds every permission at run time, whatever its rows say (README, "Access control").
+  const permissions = row.roles.includes("admin") ? ALL_PERMISSIONS : row.permissions.filter(isPermission);
+  return { userId, sessionId, username: row.username, roles: row.roles, permissions: new Set(permissions) };
 }
 
 function minDate(a: Date, b: Date): Date {

@@ -3,7 +3,7 @@ import { RateLimited, Unauthenticated } from "../errors.ts";
 import { signAccessToken } from "./access_tokens.ts";
 import { actorOf, type ServiceContext } from "./context.ts";
 import { verifyAgainstNothing, verifyPassword } from "./passwords.ts";
-import { hit, type Limit, peek } from "./rate_limit.ts";
+import { reserveLoginAttempt } from "./login_throttle.ts";
 import { revokeSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from "./sessions.ts";
 
 export interface SignedIn {
@@ -18,35 +18,40 @@ export function invalidCredentials(): Unauthenticated {
   return new Unauthenticated("invalid-credentials", "The credentials are invalid or the account cannot sign in");
 }
 
+/** A login that can name no account (control characters, a NUL, not printable ASCII): not worth a query. */
+const IMPOSSIBLE_LOGIN = /[^\x21-\x7e]|^$/;
+
 /**
  * Checks a username-or-email and password. Unknown users still cost one hash verification, and
- * suspended or deactivated accounts are checked in full before being refused the same way.
- * Throttled per IP (every attempt) and per login name (failures), in the database.
+ * suspended or deactivated accounts are checked in full before being refused the same way; a
+ * login no account can have (a NUL byte, say) is an unknown user too, never a 422. Attempts are
+ * reserved and throttled before the password is checked (services/login_throttle.ts).
  */
 export async function signIn(ctx: ServiceContext, login: string, password: string): Promise<SignedIn> {
   const { db, config } = ctx.deps;
   const now = ctx.now;
-  const window = config.RATE_LIMIT_WINDOW_SECONDS;
-  const perIp: Limit = {
-    bucket: `login:ip:${ctx.origin.ipAddress ?? "unknown"}`,
-    max: config.RATE_LIMIT_LOGIN_PER_IP,
-    windowSeconds: window,
-  };
-  const perUser: Limit = {
-    bucket: `login:user:${login.toLowerCase()}`,
-    max: config.RATE_LIMIT_LOGIN_PER_USER,
-    windowSeconds: window,
-  };
-  for (const state of [await hit(db, perIp, now), await peek(db, perUser, now)]) {
-    if (state.limited) {
-      await ctx.uow.record({ action: "login_failed", outcome: "denied", details: { reason: "rate_limited" } });
-      throw new RateLimited(state.retryAfterSeconds);
-    }
+  const user = IMPOSSIBLE_LOGIN.test(login) ? undefined : await findUserByLogin(db, login);
+  const attempt = await reserveLoginAttempt(
+    db,
+    config,
+    { accountId: user?.id ?? null, login },
+    ctx.origin.ipAddress,
+    now,
+  );
+  if (attempt.refused) {
+    await ctx.uow.record({
+      userId: user?.id ?? null,
+      action: "login_failed",
+      outcome: "denied",
+      targetTable: user ? "users" : null,
+      targetId: user?.id ?? null,
+      details: { reason: "rate_limited" },
+    });
+    throw new RateLimited(attempt.refused.retryAfterSeconds);
   }
-  const user = await findUserByLogin(db, login);
+  if (attempt.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, attempt.delayMs));
   const passwordOk = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstNothing(password);
   if (!user || !passwordOk || user.accountStatus !== "active") {
-    await hit(db, perUser, now);
     const reason = !user ? "unknown_user" : !passwordOk ? "wrong_password" : `account_${user.accountStatus}`;
     await ctx.uow.record({
       userId: user?.id ?? null,
@@ -54,10 +59,11 @@ export async function signIn(ctx: ServiceContext, login: string, password: strin
       outcome: "denied",
       targetTable: "users",
       targetId: user?.id ?? null,
-      details: { reason },
+      details: { reason, ...(attempt.delayMs > 0 ? { delayed_ms: attempt.delayMs } : {}) },
     });
     throw invalidCredentials();
   }
+  await attempt.succeeded();
   const session = await startSession(db, user.id, ctx.origin, now);
   const { roles } = await rolesAndPermissions(db, user.id);
   await ctx.uow.record({

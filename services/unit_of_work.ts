@@ -18,12 +18,14 @@ import { isConnectionError } from "../db/availability.ts";
 import type { Database } from "../db/client.ts";
 import { domainErrorOf } from "../db/errors.ts";
 import { insertIntegrationLog, type IntegrationLogEntry } from "../db/integration_logs.ts";
-import { insertOutboxEvent, type OutboxEvent, signalOutbox } from "../db/outbox.ts";
 import { auditUnavailable, DomainError } from "../errors.ts";
 import type { Clock } from "./clock.ts";
+import { type Effects, effectsOf } from "./effects.ts";
 import { claimRequestKey, type IdempotencyClaim, keepResponse, KeyAlreadyUsed } from "./idempotency.ts";
 import type { Logger } from "./logger.ts";
 import type { Principal } from "./sessions.ts";
+
+export type { Effects };
 
 export interface AuditTarget {
   action: AuditAction;
@@ -38,12 +40,6 @@ export interface Touched<T> {
   /** Every patient whose record was read or written. */
   patientIds?: (number | null | undefined)[];
   details?: Record<string, unknown>;
-}
-
-/** Side effects that must commit with the change. */
-export interface Effects {
-  emit(event: OutboxEvent): Promise<void>;
-  log(entry: IntegrationLogEntry): Promise<void>;
 }
 
 export interface StandaloneEvent {
@@ -98,6 +94,8 @@ export interface UnitOfWorkOptions {
   request?: { method: string; route: string };
   /** The request's Idempotency-Key, and how to turn the result into the response kept with it. */
   idempotency?: { claim: IdempotencyClaim; waitMs: number; respond?: (result: unknown) => unknown; status?: number };
+  /** Told each time a record is written (the request's last line of audit checks whether it was). */
+  onRecorded?: () => void;
 }
 
 export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
@@ -109,7 +107,9 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
   };
   const write = async (db: Pick<Database, "insert">, record: Omit<AuditRecord, "at">) => {
     try {
-      return await insertAuditRecord(db, o.origin, { ...record, at: o.clock() });
+      const row = await insertAuditRecord(db, o.origin, { ...record, at: o.clock() });
+      o.onRecorded?.();
+      return row;
     } catch (e) {
       if (isConnectionError(e)) throw domainErrorOf(e);
       o.logger.error("audit record could not be written", { request_id: o.origin.requestId });
@@ -166,10 +166,16 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
     patientIds: event.patientIds ?? [],
     details: { ...o.request, ...event.details },
   });
+  /** Failures already recorded (an append inside a check fails once, and is recorded once). */
+  const recorded = new WeakSet<object>();
   /** A failure of the work: refusals are `denied`, bugs `error`; the record is written outside the rolled-back work. */
   const failed = async (e: unknown, t: AuditTarget, options: WorkOptions): Promise<never> => {
     const error = e instanceof DomainError ? e : domainErrorOf(e) ?? e;
     if (error instanceof KeyAlreadyUsed) throw error;
+    if (typeof error === "object" && error !== null) {
+      if (recorded.has(error)) throw error;
+      recorded.add(error);
+    }
     const refusal = error instanceof DomainError;
     if (refusal && error.kind === "unavailable") throw error;
     const rowIds = o.targetId === undefined ? [] : [o.targetId];
@@ -197,21 +203,7 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
       const logged: IntegrationLogEntry[] = [];
       try {
         return await keyed(async (db) => {
-          const now = o.clock();
-          let signalled = false;
-          const effects: Effects = {
-            async emit(event) {
-              await insertOutboxEvent(db, event, now);
-              // Every instance's relay wakes when the transaction commits (and not if it rolls back).
-              if (!signalled) await signalOutbox(db);
-              signalled = true;
-            },
-            log: (entry) => {
-              logged.push(entry);
-              return insertIntegrationLog(db, entry, now);
-            },
-          };
-          const touched = await work(db, effects);
+          const touched = await work(db, effectsOf(db, o.clock(), logged));
           await write(db, recordOf(t, "success", { ...touched, details: { ...options.details, ...touched.details } }));
           return touched.result;
         });

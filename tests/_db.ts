@@ -5,9 +5,14 @@
  */
 import { PGlite } from "@electric-sql/pglite";
 import { Client } from "@neondatabase/serverless";
+import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
+import type { NeonDatabase } from "drizzle-orm/neon-serverless";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import type { PgliteDatabase } from "drizzle-orm/pglite";
 import {
   configureNeonForProxy,
   type DatabaseHandle,
+  MIGRATIONS_FOLDER,
   openDatabase,
   PGLITE_EXTENSIONS,
   wrapPglite,
@@ -42,6 +47,49 @@ async function freshPglite(): Promise<TestDatabase> {
   const queries: string[] = [];
   const handle = wrapPglite(client, (sql) => queries.push(sql));
   return { ...handle, queries, ownerQuery: (sql) => client.exec(sql), dispose: () => client.close() };
+}
+
+/**
+ * A fresh database migrated only up to (and including) the migration `tag`, for tests of what a
+ * later migration does to data written before it; `handle.migrate()` then applies the rest.
+ */
+export async function databaseMigratedTo(tag: string): Promise<TestDatabase> {
+  const folder = await Deno.makeTempDir({ prefix: "portal-migrations-" });
+  const journal = JSON.parse(await Deno.readTextFile(`${MIGRATIONS_FOLDER}/meta/_journal.json`));
+  const last = journal.entries.findIndex((e: { tag: string }) => e.tag === tag);
+  if (last < 0) throw new Error(`no migration ${tag}`);
+  journal.entries = journal.entries.slice(0, last + 1);
+  await Deno.mkdir(`${folder}/meta`);
+  await Deno.writeTextFile(`${folder}/meta/_journal.json`, JSON.stringify(journal));
+  for (const entry of journal.entries) {
+    await Deno.copyFile(`${MIGRATIONS_FOLDER}/${entry.tag}.sql`, `${folder}/${entry.tag}.sql`);
+  }
+  let database: TestDatabase;
+  if (TEST_DATABASE_URL) {
+    neonSetup ??= setUpPostgres(TEST_DATABASE_URL);
+    const { baseUrl } = await neonSetup;
+    const name = `portal_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    await adminQuery(baseUrl, `CREATE DATABASE ${name}`);
+    const dbUrl = withDatabase(baseUrl, name);
+    const handle = await openDatabase({ url: dbUrl, dataDir: "" });
+    await migrateNeon(handle.db as unknown as NeonDatabase, { migrationsFolder: folder });
+    database = {
+      ...handle,
+      queries: [],
+      ownerQuery: (sql) => adminQuery(new URL(dbUrl), sql),
+      async dispose() {
+        await handle.close();
+        await adminQuery(baseUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      },
+    };
+  } else {
+    const client = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
+    const handle = wrapPglite(client);
+    await migratePglite(handle.db as unknown as PgliteDatabase, { migrationsFolder: folder });
+    database = { ...handle, queries: [], ownerQuery: (sql) => client.exec(sql), dispose: () => client.close() };
+  }
+  await Deno.remove(folder, { recursive: true });
+  return database;
 }
 
 let neonSetup: Promise<{ baseUrl: URL; template: string }> | undefined;

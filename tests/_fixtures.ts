@@ -5,6 +5,8 @@ import type { AppDeps } from "../services/deps.ts";
 import { loadConfig } from "../config.ts";
 import { doctorProfiles, users } from "../db/schema.ts";
 import { generateSigningJwk, importSigningKey } from "../services/access_tokens.ts";
+import { importAuditKey } from "../services/audit_key.ts";
+import { sealAuditTrail, type SealResult } from "../services/audit_sealer.ts";
 import { createBackgroundTasks } from "../services/background.ts";
 import { createLogger } from "../services/logger.ts";
 import { fileMailer } from "../services/mail.ts";
@@ -47,6 +49,8 @@ export interface RequestOptions {
 }
 
 const signingJwk = generateSigningJwk();
+/** The audit HMAC key of every test app (tests that need another make their own). */
+export const TEST_AUDIT_KEY = crypto.getRandomValues(new Uint8Array(32));
 const passwordHashes = new Map<string, Promise<string>>();
 export const DEFAULT_PASSWORD = "Tr0ub4dor&3-horse";
 
@@ -146,6 +150,11 @@ export class TestApp {
     return res.body as { access: string; refresh: string };
   }
 
+  /** Seals the audit rows written so far, as the background sealer would. */
+  seal(): Promise<SealResult> {
+    return sealAuditTrail(this.db, this.deps.auditKeys, { clock: this.clock.now });
+  }
+
   /** The messages the file mail transport wrote, oldest first, with quoted-printable decoded. */
   async mails(): Promise<string[]> {
     await this.deps.background.settle();
@@ -189,6 +198,7 @@ export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp
     mailer: fileMailer(config.MAIL_FROM, mailDir),
     background: createBackgroundTasks(logger),
     paymentProvider: createPaymentProvider(config, clock.now),
+    auditKeys: await importAuditKey(TEST_AUDIT_KEY),
     tokens: {
       keys: await importSigningKey(await signingJwk),
       issuer: config.JWT_ISSUER,

@@ -154,7 +154,10 @@ appTest("POST /appointments/ lets a patient book only for themselves, with a doc
     detail: "Must be your own user id",
   }]]);
   const notDoctor = await book(api, tok, { doctor: other.id, appointment_date: hoursFromNow(5) });
-  assertEquals([notDoctor.status, notDoctor.body.errors], [422, [{ pointer: "/doctor", detail: "Not a doctor" }]]);
+  assertEquals([notDoctor.status, notDoctor.body.errors], [422, [{
+    pointer: "/doctor",
+    detail: "Not a doctor who takes appointments",
+  }]]);
   const noDoctor = await book(api, tok, { appointment_date: hoursFromNow(5) });
   assertEquals([noDoctor.status, noDoctor.body.errors], [422, [{ pointer: "/doctor", detail: "Required" }]]);
   const notes = await book(api, tok, { doctor: doctor.id, appointment_date: hoursFromNow(5), notes: "x" });

@@ -4,6 +4,8 @@ import { base64url } from "jose";
 import { openDatabase } from "../db/client.ts";
 import { auditLogs } from "../db/schema.ts";
 import { checkAuditTrail } from "../scripts/audit_verify.ts";
+import { loadAuditKey } from "../services/audit_key.ts";
+import { sealAuditTrail } from "../services/audit_sealer.ts";
 import { seedAudit, type SeedEvent } from "./_audit.ts";
 import { putUnderCare } from "./_care.ts";
 import { type Actor, appTest, type TestApp } from "./_fixtures.ts";
@@ -27,6 +29,7 @@ async function lastRow(api: TestApp) {
 }
 
 async function tamper(api: TestApp, chainSeq: number) {
+  await api.seal();
   await api.database.ownerQuery(`
     ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_no_update_or_delete;
     UPDATE audit_logs SET ip_address = '203.0.113.66' WHERE chain_seq = ${chainSeq};
@@ -127,10 +130,16 @@ appTest("GET /auditlogs/ filters by user, patient, target, action, outcome and t
   await t.step(
     "every read of the trail is recorded, with the filters; a patient search names the patient",
     async () => {
-      const reads = await api.db.select().from(auditLogs)
+      const all = await api.db.select().from(auditLogs)
         .where(sql`${auditLogs.userId} = ${admin.id} and ${auditLogs.action} = 'list'`);
+      const reads = all.filter((r) => r.outcome === "success");
       assert(reads.length >= 12, `${reads.length} list records`);
-      assert(reads.every((r) => r.targetTable === "audit_logs" && r.outcome === "success"));
+      assert(reads.every((r) => r.targetTable === "audit_logs"));
+      // The refused queries are recorded too, as denials with their reason.
+      const refused = all.filter((r) => r.outcome !== "success");
+      assertEquals(refused.map((r) => [r.outcome, (r.details as Row).reason]), [
+        ...Array(6).fill(["denied", "invalid-parameters"]),
+      ]);
       const search = reads.find((r) => (r.details as { filters: Row }).filters.patient === alice.id);
       assertEquals(search?.patientIds, [alice.id]);
     },
@@ -225,6 +234,8 @@ appTest(
       details: { file: "x.pdf" },
     }, at);
     const { access } = await api.signIn(admin);
+    await api.seal();
+    const [sealed] = await api.db.select().from(auditLogs).where(eq(auditLogs.id, row.id));
     const res = await api.request("GET", `/auditlogs/${row.id}/`, { token: access });
     assertEquals(res.status, 200, res.text);
     assertMatch(res.body.row_hash as string, /^[0-9a-f]{64}$/);
@@ -240,12 +251,13 @@ appTest(
       ip_address: ORIGIN.ipAddress,
       user_agent: ORIGIN.userAgent,
       request_id: ORIGIN.requestId,
+      client_request_id: null,
       outcome: "success",
       event_timestamp: at.toISOString(),
       details: { file: "x.pdf" },
       appended: false,
-      chain_seq: row.chainSeq,
-      row_hash: row.rowHash,
+      chain_seq: sealed.chainSeq,
+      row_hash: sealed.rowHash,
     });
     assertEquals((await api.request("GET", "/auditlogs/999999/", { token: access })).status, 404);
     for (const path of ["/auditlogs/verify/", "/auditlogs/verify"]) {
@@ -303,7 +315,7 @@ appTest("POST /auditlogs/ appends an event recorded as the caller, from the call
     },
   });
   assertEquals(res.status, 201, res.text);
-  const { event_timestamp, row_hash, details, ...rest } = res.body;
+  const { event_timestamp, details, ...rest } = res.body;
   assertEquals(rest, {
     id: previous.id + 1,
     user: admin.id,
@@ -316,17 +328,20 @@ appTest("POST /auditlogs/ appends an event recorded as the caller, from the call
     patient_ids: [alice.id],
     ip_address: "192.0.2.1",
     user_agent: "records-desk/2.0",
-    request_id: "req-append-1",
+    request_id: res.headers.get("x-request-id"),
+    client_request_id: "req-append-1",
     outcome: "success",
-    chain_seq: previous.chainSeq! + 1,
+    chain_seq: null,
+    row_hash: null,
   });
   assertEquals(event_timestamp, api.clock.now().toISOString());
   assertEquals((details as Row).reason, "court order");
   assertEquals([(details as Row).pages, (details as Row).method], [3, "POST"]);
   const stored = await lastRow(api);
-  assertEquals([stored.id, stored.rowHash, stored.userId], [res.body.id, row_hash, admin.id]);
+  assertEquals([stored.id, stored.clientRequestId, stored.userId], [res.body.id, "req-append-1", admin.id]);
+  await api.seal();
   const verify = await api.request("GET", "/auditlogs/verify/", { token: access });
-  assertEquals(verify.body.ok, true);
+  assertEquals([verify.body.ok, verify.body.sealed_rows], [true, stored.id]);
 });
 
 appTest("POST /auditlogs/ refuses user, server-owned, unknown and oversized fields with 422", async (t, api) => {
@@ -373,8 +388,8 @@ appTest("POST /auditlogs/ refuses user, server-owned, unknown and oversized fiel
   }
   const added = await api.db.select().from(auditLogs).where(sql`${auditLogs.id} > ${before}`);
   assertEquals(added.filter((r) => r.appended), [], "nothing appended");
-  // Refusals past the schema (a system action, an unknown patient) are recorded as such.
-  assertEquals(added.map((r) => [r.action, r.outcome]), [["create", "denied"], ["create", "denied"]]);
+  // Every refusal is recorded once: by the schema's validator, or past it (a system action, an unknown patient).
+  assertEquals(added.map((r) => [r.action, r.outcome]), cases.map(() => ["create", "denied"]));
 });
 
 appTest("PUT, PATCH and DELETE on /auditlogs/{id}/ are 405 for everyone and change nothing", async (t, api) => {
@@ -420,19 +435,37 @@ appTest("GET /auditlogs/verify/ reports a clean trail, then names the row an own
   for (let i = 0; i < 3; i++) await api.signIn(alice);
   const { access } = await api.signIn(admin);
   const rows = await countRows(api);
+  await api.seal();
   const clean = await api.request("GET", "/auditlogs/verify/", { token: access });
-  assertEquals([clean.status, clean.body], [200, { ok: true, rows, first_bad_row: null }]);
+  const { checkpoint, ...report } = clean.body;
+  assertEquals([clean.status, report], [200, {
+    ok: true,
+    rows,
+    first_bad_row: null,
+    sealed_rows: rows,
+    legacy_rows: 0,
+    unsealed: { rows: 0, oldest_id: null, oldest_at: null },
+    against_checkpoint: null,
+  }]);
+  assertEquals((checkpoint as Row).chain_seq, rows);
   const badId = await tamper(api, 2);
   const broken = await api.request("GET", "/auditlogs/verify/", { token: access });
-  assertEquals(broken.body, { ok: false, rows: rows + 1, first_bad_row: { id: badId, chain_seq: 2 } });
+  assertEquals(
+    [broken.body.ok, broken.body.rows, broken.body.first_bad_row, broken.body.checkpoint],
+    [false, rows + 1, { id: badId, chain_seq: 2 }, null],
+    "the earlier verification's record (sealed by tamper()) counts; this one's is written after the count",
+  );
 });
 
 appTest("the audit:verify check passes an intact trail and names the first altered row", async (_t, api) => {
   const alice = await api.makePatient();
   for (let i = 0; i < 3; i++) await api.signIn(alice);
-  assertEquals(await checkAuditTrail(api.db), { code: 0, message: "audit trail verified: 3 rows" });
+  await api.seal();
+  const intact = await checkAuditTrail(api.db, api.deps.auditKeys);
+  assertEquals([intact.code, intact.message.split("\n")[0]], [0, "audit trail verified: 3 rows"]);
+  assertMatch(intact.message.split("\n")[1], /^checkpoint cp1\.3\.[0-9a-f]{64}\./);
   const badId = await tamper(api, 2);
-  assertEquals(await checkAuditTrail(api.db), {
+  assertEquals(await checkAuditTrail(api.db, api.deps.auditKeys), {
     code: 1,
     message: `audit trail broken at row id ${badId} (chain position 2)`,
   });
@@ -440,9 +473,9 @@ appTest("the audit:verify check passes an intact trail and names the first alter
 
 Deno.test("deno task audit:verify exits 0 on an intact trail, 1 naming an altered row, 2 without a trail", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "portal-audit-cli-" });
-  const run = async (env: Record<string, string>) => {
+  const run = async (env: Record<string, string>, args: string[] = []) => {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "-q", "audit:verify"],
+      args: ["task", "-q", "audit:verify", ...args],
       cwd: new URL("..", import.meta.url).pathname,
       env: { APP_ENV: "test", LOG_LEVEL: "silent", DATA_DIR: dataDir, DATABASE_URL: "", ...env },
       stdin: "null",
@@ -461,11 +494,36 @@ Deno.test("deno task audit:verify exits 0 on an intact trail, 1 naming an altere
       await seedAudit(handle.db, ORIGIN, { action: "login", outcome: "success", targetTable: "users" });
     }
     await handle.close();
+    const keyless = await run({});
+    assertEquals(keyless.code, 2, keyless.stdout);
+    assertStringIncludes(keyless.stderr, "AUDIT_HMAC_KEY is not set");
+    // The development key, generated into DATA_DIR as the server does on first start.
+    const keys = await loadAuditKey({ APP_ENV: "development", DATA_DIR: dataDir });
+    handle = await openDatabase({ dataDir });
+    const { checkpoint } = await sealAuditTrail(handle.db, keys);
+    await handle.close();
     const intact = await run({});
-    assertEquals([intact.code, intact.stdout.trim()], [0, "audit trail verified: 3 rows"], intact.stderr);
+    assertEquals([intact.code, intact.stdout.split("\n")[0]], [0, "audit trail verified: 3 rows"], intact.stderr);
+    assertStringIncludes(intact.stdout, `checkpoint cp1.3.`);
+    const key = (await Deno.readTextFile(`${dataDir}/audit_hmac_key`)).trim();
+    const fromEnv = await run({ AUDIT_HMAC_KEY: key, DATA_DIR: `${dataDir}/elsewhere` });
+    assertEquals(fromEnv.code, 2, "another data directory has no database with the trail");
+    const wrongKey = await run({ AUDIT_HMAC_KEY: btoa("k".repeat(32)) });
+    assertEquals(wrongKey.code, 1, "a trail sealed with another key does not verify");
 
     handle = await openDatabase({ dataDir });
     await handle.db.execute(sql.raw("ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_no_update_or_delete"));
+    await handle.db.execute(sql.raw("DELETE FROM audit_logs WHERE chain_seq = 3"));
+    await handle.close();
+    const cut = await run({}, ["--checkpoint", checkpoint!.token]);
+    assertEquals(
+      [cut.code, cut.stderr.trim()],
+      [1, "audit trail does not reach checkpoint 3 unchanged: rows were cut off the end"],
+      cut.stdout,
+    );
+    assertEquals((await run({})).code, 0, "without the checkpoint, a shorter chain cannot be told apart");
+
+    handle = await openDatabase({ dataDir });
     await handle.db.execute(sql.raw("UPDATE audit_logs SET outcome = 'denied' WHERE chain_seq = 2"));
     await handle.db.execute(sql.raw("ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_no_update_or_delete"));
     const [bad] = await handle.db.select({ id: auditLogs.id }).from(auditLogs).where(eq(auditLogs.chainSeq, 2));
@@ -476,6 +534,8 @@ Deno.test("deno task audit:verify exits 0 on an intact trail, 1 naming an altere
       [1, `audit trail broken at row id ${bad.id} (chain position 2)`],
       broken.stdout,
     );
+    const forged = await run({}, ["--checkpoint", checkpoint!.token.replace("cp1.3.", "cp1.2.")]);
+    assertEquals([forged.code, forged.stderr.trim()], [2, "the checkpoint is malformed or not signed with this key"]);
   } finally {
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }

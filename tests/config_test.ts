@@ -68,6 +68,7 @@ Deno.test("payments: sandbox by default; production refuses the sandbox; each pr
     JWT_PRIVATE_KEY: "{}",
     DATABASE_URL: "postgres://x/y",
     PUBLIC_URL: "https://p.example",
+    AUDIT_HMAC_KEY: btoa("k".repeat(32)),
   };
   assertStringIncludes(assertThrows(() => loadConfig(prod), ConfigError).message, "PAYMENT_PROVIDER");
   const stripe = assertThrows(() => loadConfig({ ...prod, PAYMENT_PROVIDER: "stripe" }), ConfigError).message;

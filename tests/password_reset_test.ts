@@ -82,7 +82,11 @@ appTest(
     const audited = await api.db.select().from(auditLogs).where(eq(auditLogs.action, "password_reset"));
     const succeeded = audited.filter((a) => a.outcome === "success");
     assertEquals(succeeded.map((a) => (a.details as { stage: string }).stage).sort(), ["completed", "requested"]);
-    assertEquals(audited.filter((a) => a.outcome === "denied").length, 1, "the spent token's attempt is recorded");
+    assertEquals(
+      audited.filter((a) => a.outcome === "denied").map((a) => (a.details as { reason: string }).reason),
+      ["validation", "invalid-reset-token"],
+      "the weak password's and the spent token's attempts are recorded",
+    );
   },
 );
 

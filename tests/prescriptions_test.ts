@@ -244,7 +244,7 @@ appTest("PATCH /prescriptions/{id}/: only the prescriber edits; a colleague gets
   const denied = await api.db.select().from(auditLogs).where(
     and(eq(auditLogs.outcome, "denied"), eq(auditLogs.targetTable, "prescriptions"), eq(auditLogs.action, "update")),
   );
-  assertEquals(denied.length, 3, "the 403, the 404 and the rule's 422 were audited as denied");
+  assertEquals(denied.length, 4, "the 403, the 404, the rule's 422 and the validator's 422 were audited as denied");
 });
 
 appTest("DELETE /prescriptions/{id}/ is for administrators only", async (_t, api) => {

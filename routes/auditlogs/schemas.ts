@@ -23,7 +23,8 @@ export const AuditLog = z.object({
   patient_ids: z.array(z.number().int()),
   ip_address: z.string().nullable(),
   user_agent: z.string().nullable(),
-  request_id: z.string().nullable(),
+  request_id: z.string().nullable().openapi({ description: "The server's id of the request (a UUID)" }),
+  client_request_id: z.string().nullable().openapi({ description: "The X-Request-Id the client sent, if well-formed" }),
   outcome: z.enum(AUDIT_OUTCOMES),
   event_timestamp: z.string(),
   details: z.record(z.string(), z.unknown()),
@@ -59,6 +60,38 @@ export const AuditLogCreate = z.strictObject({
   details: z.union([DetailsObject, DetailsText]).optional()
     .openapi({ description: "An object, or text (kept as `{text: …}`)" }),
 }).openapi("AuditLogCreate");
+
+export const VerifyQuery = z.object({
+  checkpoint: z.string().max(200).optional().openapi({ description: "A checkpoint token published earlier" }),
+});
+
+const Checkpoint = z.object({
+  chain_seq: z.number().int(),
+  row_hash: z.string(),
+  signed_at: z.string(),
+  token: z.string().openapi({
+    description: "Keep it; give it back as `?checkpoint=` (or to `deno task audit:verify`)",
+  }),
+}).openapi("AuditCheckpoint");
+
+export const ChainReport = z.object({
+  ok: z.boolean().openapi({ description: "The sealed chain verifies (and reaches the given checkpoint unchanged)" }),
+  rows: z.number().int(),
+  first_bad_row: z.object({ id: z.number().int(), chain_seq: z.number().int().nullable() }).nullable(),
+  sealed_rows: z.number().int(),
+  legacy_rows: z.number().int().openapi({ description: "Rows chained before keyed sealing, by unkeyed SHA-256" }),
+  unsealed: z.object({
+    rows: z.number().int(),
+    oldest_id: z.number().int().nullable(),
+    oldest_at: z.string().nullable(),
+  }).openapi({ description: "The tail the sealer has not reached yet: not a break" }),
+  checkpoint: Checkpoint.nullable(),
+  against_checkpoint: z.object({
+    chain_seq: z.number().int(),
+    ok: z.boolean(),
+    problem: z.enum(["truncated", "rewritten"]).nullable(),
+  }).nullable(),
+}).openapi("AuditChainReport");
 
 export const ListQuery = z.object({
   ...pageQuery,

@@ -68,6 +68,7 @@ export const logout = declareRoute({
   tags,
   summary: "End the caller's session (and the one a given refresh token belongs to, if the caller's)",
   access: { kind: "signed-in" },
+  audit: { action: "logout", table: "sessions" },
   request: jsonBody(LogoutBody, false),
   responses: { 204: { description: "Signed out" }, ...problems(400, 401, 413, 415, 422) },
 });
@@ -90,6 +91,7 @@ export const reset = declareRoute({
   tags,
   summary: "Set a new password with a reset token; every session of the user ends",
   access: { kind: "public", reason: "the reset token is the credential" },
+  audit: { action: "password_reset", table: "users" },
   request: jsonBody(ResetBody),
   responses: { 204: { description: "Password changed" }, ...problems(400, 413, 415, 422) },
 });

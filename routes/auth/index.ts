@@ -1,11 +1,11 @@
 import { contextOf } from "../../middleware/service_context.ts";
 import { registerPatient } from "../../services/accounts.ts";
-import { checkPasswordPolicy } from "../../services/passwords.ts";
 import { requestPasswordReset, resetPassword } from "../../services/password_reset.ts";
 import { refreshSession, signIn, signOut } from "../../services/sign_in.ts";
 import { newRouter } from "../_route.ts";
 import { userView } from "../_views.ts";
 import { forgot, login, logout, refresh, register, reset, token } from "./declarations.ts";
+import { resetFormRoutes } from "./reset_form.ts";
 
 /** The same words whether or not the account exists (no user enumeration, ASVS 2.5.1). */
 export const FORGOT_RESPONSE = {
@@ -56,10 +56,11 @@ export function authRoutes() {
 
   app.openapi(reset, async (c) => {
     const body = c.req.valid("json");
-    checkPasswordPolicy(body.new_password, "/new_password");
     await resetPassword(contextOf(c), body.token, body.new_password);
     return c.body(null, 204);
   });
+
+  app.route("/", resetFormRoutes());
 
   return app;
 }

@@ -8,8 +8,11 @@ import { doctorView } from "../_views.ts";
 import { Doctor, DoctorChange, DoctorCreate, doctorValues, ListQuery } from "./schemas.ts";
 import { slotRoutes } from "./slots.ts";
 
-/** The directory is not health data: any signed-in user reads it, and reads are not audited. */
-const read = { kind: "signed-in", policy: "all" } as const;
+/**
+ * The directory is not health data: any signed-in user reads it, and reads are not audited. It
+ * lists doctors whose accounts are active; an administrator (`doctors:write:any`) sees them all.
+ */
+const read = { kind: "signed-in", policy: "doctors:listed", any: "doctors:write:any" } as const;
 const write = {
   kind: "permission",
   permission: "doctors:write",

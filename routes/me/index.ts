@@ -14,6 +14,8 @@ const me = declareRoute({
   tags: ["auth"],
   summary: "The caller's user, roles, permissions and profile",
   access: { kind: "signed-in" },
+  // The profile may be a patient's record (medical history): reading it is recorded like any read.
+  audit: { action: "read", table: "users" },
   responses: { 200: jsonResponse("The caller", Me), ...problems(401) },
 });
 

@@ -34,6 +34,7 @@ const list = declareRoute({
   tags,
   summary: "Role assignments",
   access: read,
+  audit: { action: "list", table: "user_roles" },
   request: { query: ListQuery },
   responses: { 200: jsonResponse("A page of assignments", pageOf(UserRole)), ...problems(400, 401, 403) },
 });
@@ -45,6 +46,7 @@ const get = declareRoute({
   tags,
   summary: "One role assignment",
   access: read,
+  audit: { action: "read", table: "user_roles" },
   request: { params: IdParam },
   responses: { 200: jsonResponse("The assignment", UserRole), ...problems(401, 403, 404) },
 });

@@ -95,6 +95,8 @@ export interface TargetRow {
   released?: boolean;
   /** Messages: the sender and the receiver. */
   parties?: number[];
+  /** Doctors: the account is suspended or deactivated (out of the directory). */
+  inactive?: boolean;
 }
 
 export interface Cell {
@@ -136,6 +138,7 @@ export const POLICY_MODELS: Record<PolicyName, (w: World, me: number, row: Targe
   all: () => true,
   "users:self": (_w, me, row) => row.owner === me,
   "patients:self": (_w, me, row) => row.owner === me,
+  "doctors:listed": (_w, _me, row) => row.inactive !== true,
   "doctors:self": (_w, me, row) => row.owner === me,
   "patients:care": (w, me, row) => row.patient === me || underCare(w, me, row.patient),
   "prescriptions:care": (w, me, row) => row.patient === me || underCare(w, me, row.patient),
