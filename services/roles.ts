@@ -22,7 +22,7 @@ export async function keepSomeoneWhoCanAssignRoles(tx: Database): Promise<void> 
 }
 
 export function listRoles(ctx: ServiceContext, page: PageRequest): Promise<Slice<RoleWithPermissions>> {
-  const pager = keyset(page, repo.ROLE_ORDERINGS, repo.ROLE_ID);
+  const pager = keyset(page, repo.ROLE_ORDERINGS, repo.ROLE_ID, ctx.deps.tokens.keys.cursorKey);
   return repo.listRoles(ctx.deps.db, pager).then((rows) => pager.slice(rows));
 }
 
@@ -100,7 +100,7 @@ export function deleteRole(ctx: ServiceContext, id: number): Promise<void> {
 }
 
 export function listAssignments(ctx: ServiceContext, filters: { user?: number; role?: number }, page: PageRequest) {
-  const pager = keyset(page, repo.USER_ROLE_ORDERINGS, repo.USER_ROLE_ID);
+  const pager = keyset(page, repo.USER_ROLE_ORDERINGS, repo.USER_ROLE_ID, ctx.deps.tokens.keys.cursorKey);
   return repo.listUserRoles(ctx.deps.db, { ...filters, ...pager }).then((rows) => pager.slice(rows));
 }
 
