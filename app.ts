@@ -1,6 +1,7 @@
 import { accessLog } from "./middleware/access_log.ts";
 import { notFoundHandler, onError } from "./middleware/problem.ts";
 import { requestContext } from "./middleware/request_context.ts";
+import { securityHeaders } from "./middleware/security_headers.ts";
 import { newRouter } from "./routes/_route.ts";
 import { appointmentRoutes } from "./routes/appointments/index.ts";
 import { auditLogRoutes } from "./routes/auditlogs/index.ts";
@@ -22,6 +23,7 @@ export type { AppDeps };
 /** Builds the API on the given dependencies; tests call it with their own database and clock. */
 export function createApp(deps: AppDeps) {
   const app = newRouter();
+  app.use("*", securityHeaders());
   app.use("*", requestContext(deps));
   app.use("*", accessLog());
   app.onError(onError);
