@@ -1,4 +1,5 @@
 import { accessLog } from "./middleware/access_log.ts";
+import { corsPolicy } from "./middleware/cors.ts";
 import { notFoundHandler, onError } from "./middleware/problem.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
@@ -24,6 +25,7 @@ export type { AppDeps };
 export function createApp(deps: AppDeps) {
   const app = newRouter();
   app.use("*", securityHeaders());
+  app.use("*", corsPolicy(deps.config.CORS_ORIGINS));
   app.use("*", requestContext(deps));
   app.use("*", accessLog());
   app.onError(onError);

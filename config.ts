@@ -46,6 +46,16 @@ const configSchema = z.object({
   RATE_LIMIT_FORGOT_PER_IP: positiveInt.default(20),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(900),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** Browser origins allowed to call the API (CORS), comma-separated; `*` is refused. */
+  CORS_ORIGINS: z.string().default("").transform((text, ctx) => {
+    const origins = text.split(/[\s,]+/).filter(Boolean);
+    for (const origin of origins) {
+      if (!isOrigin(origin)) {
+        ctx.addIssue({ code: "custom", message: `must list origins such as https://app.example (not ${origin})` });
+      }
+    }
+    return origins;
+  }),
 }).superRefine((env, ctx) => {
   if (env.IDEMPOTENCY_WAIT_MS >= env.DB_QUERY_TIMEOUT_MS) {
     ctx.addIssue({ code: "custom", path: ["IDEMPOTENCY_WAIT_MS"], message: "must be below DB_QUERY_TIMEOUT_MS" });
@@ -58,6 +68,16 @@ const configSchema = z.object({
     if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when APP_ENV=production" });
   }
 });
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin` (no path, no wildcard). */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === text && !text.includes("*");
+  } catch {
+    return false;
+  }
+}
 
 /** Thrown with a one-line, human-readable reason when the environment is invalid. */
 export class ConfigError extends Error {}
