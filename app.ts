@@ -10,6 +10,7 @@ import { authRoutes } from "./routes/auth/index.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { doctorRoutes } from "./routes/doctors/index.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { jwksRoutes } from "./routes/jwks.ts";
 import { labResultRoutes } from "./routes/labresults/index.ts";
 import { meRoutes } from "./routes/me/index.ts";
 import { patientRoutes } from "./routes/patients/index.ts";
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps) {
   app.notFound(notFoundHandler(() => app.routes));
 
   app.route("/", healthRoutes());
+  app.route("/", jwksRoutes());
   app.route("/", authRoutes());
   app.route("/", meRoutes());
   app.route("/", userRoutes());

@@ -4,6 +4,8 @@ import { z } from "zod";
 export type Config = z.infer<typeof configSchema>;
 
 const positiveInt = z.coerce.number().int().positive();
+/** An explicit yes/no setting: `1`/`true` or `0`/`false`. */
+const flag = z.enum(["1", "true", "0", "false"]).default("false").transform((v) => v === "1" || v === "true");
 
 const configSchema = z.object({
   APP_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -33,8 +35,19 @@ const configSchema = z.object({
   SMTP_PASSWORD: z.string().optional(),
   /** `tls`: implicit TLS (port 465); `starttls`: upgrade required; `none`: plain (local relays only). */
   SMTP_SECURITY: z.enum(["tls", "starttls", "none"]).default("starttls"),
+  /** Production refuses `SMTP_SECURITY=none` unless this says the relay is trusted (e.g. on the same host). */
+  SMTP_ALLOW_INSECURE: flag,
   /** Ed25519 private key as a JWK (JSON) used to sign access tokens. */
   JWT_PRIVATE_KEY: z.string().optional(),
+  /** Public JWKs (a JSON array) of retired signing keys whose tokens are still accepted, by `kid`. */
+  JWT_PUBLIC_KEYS: z.string().optional().refine((text) => {
+    if (text === undefined) return true;
+    try {
+      return Array.isArray(JSON.parse(text));
+    } catch {
+      return false;
+    }
+  }, "must be a JSON array of public JWKs"),
   JWT_ISSUER: z.string().min(1).default("patient-portal"),
   JWT_AUDIENCE: z.string().min(1).default("patient-portal-api"),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(600).default(300),
@@ -67,7 +80,43 @@ const configSchema = z.object({
   for (const key of ["JWT_PRIVATE_KEY", "DATABASE_URL", "PUBLIC_URL"] as const) {
     if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when APP_ENV=production" });
   }
+  for (const problem of insecureInProduction(env)) ctx.addIssue({ code: "custom", ...problem });
 });
+
+/** Settings production refuses: links, mail and browser origins that would travel or stay in clear. */
+function insecureInProduction(env: {
+  PUBLIC_URL?: string;
+  MAIL_TRANSPORT: string;
+  SMTP_SECURITY: string;
+  SMTP_ALLOW_INSECURE: boolean;
+  CORS_ORIGINS: string[];
+}): { path: string[]; message: string }[] {
+  const out: { path: string[]; message: string }[] = [];
+  if (env.PUBLIC_URL && !env.PUBLIC_URL.startsWith("https://")) {
+    out.push({ path: ["PUBLIC_URL"], message: "must be https:// when APP_ENV=production (reset links carry tokens)" });
+  }
+  if (env.MAIL_TRANSPORT === "file") {
+    out.push({
+      path: ["MAIL_TRANSPORT"],
+      message: "must not be file when APP_ENV=production (reset links would sit on disk); use smtp",
+    });
+  }
+  if (env.MAIL_TRANSPORT === "smtp" && env.SMTP_SECURITY === "none" && !env.SMTP_ALLOW_INSECURE) {
+    out.push({
+      path: ["SMTP_SECURITY"],
+      message:
+        "none is refused when APP_ENV=production; use tls or starttls, or set SMTP_ALLOW_INSECURE=1 for a local relay",
+    });
+  }
+  const plain = env.CORS_ORIGINS.filter((o) => o.startsWith("http://"));
+  if (plain.length > 0) {
+    out.push({
+      path: ["CORS_ORIGINS"],
+      message: `must be https:// origins when APP_ENV=production (${plain.join(", ")})`,
+    });
+  }
+  return out;
+}
 
 /** `scheme://host[:port]` exactly as a browser sends it in `Origin` (no path, no wildcard). */
 function isOrigin(text: string): boolean {

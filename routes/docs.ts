@@ -8,7 +8,7 @@ const DESCRIPTION = "The patient portal's REST API. Sign in with `POST /token/` 
   "Errors are RFC 9457 `application/problem+json`.";
 
 /** Paths the contract lists without a trailing slash; every other path gets one. */
-const BARE = /^\/(health|ready|openapi\.json|docs)(\/|$)/;
+const BARE = /^\/(health|ready|openapi\.json|docs|\.well-known\/jwks\.json)(\/|$)/;
 
 /** The contract's spelling of a declared path: `/patients/{id}` → `/patients/{id}/`. */
 function contractPath(path: string): string {

@@ -119,6 +119,7 @@ function publicJwk(jwk: JWK, name: string): JWK {
   if (!jwk || typeof jwk !== "object" || jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.x !== "string") {
     throw new Error(`${name} must be an Ed25519 JWK (kty OKP, crv Ed25519, with x)`);
   }
+  if (name !== "JWT_PRIVATE_KEY" && jwk.d) throw new Error(`${name} must be a public JWK (it has a private part, d)`);
   if (!jwk.kid && name !== "JWT_PRIVATE_KEY") throw new Error(`${name} needs a kid`);
   return { kty: "OKP", crv: "Ed25519", x: jwk.x, kid: jwk.kid ?? jwk.x.slice(0, 16), alg: ALG, use: "sig" };
 }

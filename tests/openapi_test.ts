@@ -17,7 +17,9 @@ const METHODS = new Set(["get", "put", "post", "delete", "patch", "head", "optio
 /** The contract's path for a hono route: `:id` → `{id}`, and a trailing slash except on the ops and docs paths. */
 function documentedPath(honoPath: string): string {
   const path = honoPath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
-  const bare = ["/health", "/ready", "/openapi.json", "/docs"].some((p) => path === p || path.startsWith(`${p}/`));
+  const bare = ["/health", "/ready", "/openapi.json", "/docs", "/.well-known/jwks.json"].some((p) =>
+    path === p || path.startsWith(`${p}/`)
+  );
   return bare || path.endsWith("/") ? path : `${path}/`;
 }
 
