@@ -85,36 +85,43 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 
 /**
  * PGlite is one process's database: a second process on the same directory would not see the
- * first one's writes and could corrupt it. A pid file refuses that with a clear message.
+ * first one's writes and could corrupt it. An exclusive OS lock (flock) on `<dataDir>.lock`, held
+ * by an open file for the life of the process, refuses that: the kernel releases it when the
+ * process ends however it ends, so there is no stale lock and no liveness check to get wrong (the
+ * old pid file stat'ed `/proc/<pid>`, which `deno task start`'s permissions do not allow). The
+ * file stays in place (removing it would let two processes lock two different files); it holds
+ * the holder's pid for people only.
  */
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const path = `${dataDir}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await Deno.writeTextFile(path, String(Deno.pid), { createNew: true });
-      return () => Deno.remove(path).catch(() => {});
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      const holder = Number(await Deno.readTextFile(path).catch(() => ""));
-      if (holder && holder !== Deno.pid && await processExists(holder)) {
-        throw new Error(
-          `The embedded database in ${dataDir} is in use by process ${holder}; stop it first (PGlite allows one process)`,
-        );
-      }
-      await Deno.remove(path).catch(() => {});
-    }
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  let locked = false;
+  try {
+    locked = await file.tryLock(true);
+  } finally {
+    if (!locked) file.close();
   }
-  throw new Error(`Could not lock ${dataDir}`);
+  if (!locked) {
+    const holder = (await Deno.readTextFile(path).catch(() => "")).trim();
+    throw new DataDirInUse(
+      `The embedded database in ${dataDir} is in use by another process${
+        /^\d+$/.test(holder) ? ` (pid ${holder})` : ""
+      }; stop it first or give this one another DATA_DIR (PGlite allows one process)`,
+    );
+  }
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
+  return async () => {
+    try {
+      await file.unlock();
+    } finally {
+      file.close();
+    }
+  };
 }
 
-async function processExists(pid: number): Promise<boolean> {
-  try {
-    await Deno.stat(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Another process holds the embedded database. */
+export class DataDirInUse extends Error {}
 
 /** Wraps an existing PGlite (tests pass a clone of a migrated template). */
 export function wrapPglite(client: PGlite, onQuery?: (sql: string) => void): DatabaseHandle {
