@@ -10,6 +10,10 @@ const flag = z.enum(["1", "true", "0", "false"]).default("false").transform((v) 
 const configSchema = z.object({
   APP_ENV: z.enum(["development", "test", "production"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  /** Address to listen on: every interface by default (containers); `127.0.0.1` keeps it on this machine. */
+  HOST: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, "must be a host name or an IP address").default("0.0.0.0"),
+  /** On SIGTERM/SIGINT, how long requests in flight (uploads included) may take to finish before the exit. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   DATABASE_URL: z.string().optional().refine(
     (url) => url === undefined || url === "memory://" || /^postgres(ql)?:\/\//.test(url),
     "must be memory:// or a postgres:// URL",
@@ -21,6 +25,8 @@ const configSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: positiveInt.max(60_000).default(2000),
   DB_QUERY_TIMEOUT_MS: positiveInt.max(600_000).default(5000),
   DB_POOL_MAX: positiveInt.max(500).default(10),
+  /** `1`: create the Postgres database named in DATABASE_URL when it does not exist (server and tasks). */
+  DB_CREATE: flag,
   /** How long a request waits for another with the same Idempotency-Key before answering 409 (below the query timeout). */
   IDEMPOTENCY_WAIT_MS: positiveInt.max(60_000).default(3000),
   /** `Retry-After` (seconds) on 503 answers while the database is unavailable. */

@@ -7,8 +7,14 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { Config } from "../config.ts";
 import type { Database } from "./database.ts";
-import { type AvailabilityLog, createAvailability, type DatabaseAvailability } from "./availability.ts";
+import {
+  type AvailabilityLog,
+  createAvailability,
+  type DatabaseAvailability,
+  describeConnectionError,
+} from "./availability.ts";
 import { configureNeonForProxy, openNeonPool } from "./neon.ts";
+import { DatabaseSetupError, type ProbeResult, probeServerDatabase } from "./provision.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
 
@@ -40,22 +46,48 @@ export interface DatabaseOptions {
   log?: AvailabilityLog;
 }
 
-export { configureNeonForProxy };
+export { configureNeonForProxy, DatabaseSetupError };
 
 const SILENT: AvailabilityLog = { warn() {}, info() {} };
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 
-/** Opens the database a configuration names (the server, tasks and scripts all go through here). */
-export function openConfiguredDatabase(
+/**
+ * Opens the database a configuration names (the server, tasks and scripts all go through here).
+ * A server database is probed first: missing is one line (or created with DB_CREATE=1); not
+ * answering is reported as an outage, or is one line too when `mustAnswer` (tasks).
+ */
+export async function openConfiguredDatabase(
   config: Pick<
     Config,
-    "DATABASE_URL" | "DATA_DIR" | "NEON_WS_PROXY" | "DB_CONNECT_TIMEOUT_MS" | "DB_QUERY_TIMEOUT_MS" | "DB_POOL_MAX"
+    | "DATABASE_URL"
+    | "DATA_DIR"
+    | "NEON_WS_PROXY"
+    | "DB_CONNECT_TIMEOUT_MS"
+    | "DB_QUERY_TIMEOUT_MS"
+    | "DB_POOL_MAX"
+    | "DB_CREATE"
   >,
   log?: AvailabilityLog,
+  options: { mustAnswer?: boolean } = {},
 ): Promise<DatabaseHandle> {
-  return openDatabase({
-    url: config.DATABASE_URL,
+  const url = config.DATABASE_URL;
+  let probe: ProbeResult | undefined;
+  if (url && url !== "memory://") {
+    if (config.NEON_WS_PROXY) configureNeonForProxy(config.NEON_WS_PROXY);
+    probe = await probeServerDatabase(url, {
+      create: config.DB_CREATE,
+      connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    });
+    if (probe.state === "unreachable" && options.mustAnswer) {
+      throw new DatabaseSetupError(
+        `The database at ${new URL(url).host} does not answer: ${describeConnectionError(probe.error)}`,
+      );
+    }
+    if (probe.state === "created") log?.info("database created", { database: new URL(url).pathname.slice(1) });
+  }
+  const handle = await openDatabase({
+    url,
     dataDir: config.DATA_DIR,
     wsProxy: config.NEON_WS_PROXY,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
@@ -63,6 +95,8 @@ export function openConfiguredDatabase(
     poolMax: config.DB_POOL_MAX,
     log,
   });
+  if (probe?.state === "unreachable") handle.availability.lost(probe.error);
+  return handle;
 }
 
 /** The one place that picks the database driver. */

@@ -67,7 +67,7 @@ export async function startServer(
   const collecting = Promise.all([collect(child.stdout), collect(child.stderr)]);
   const server: ServerProcess = {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${env.HOST && env.HOST !== "0.0.0.0" ? env.HOST : "127.0.0.1"}:${port}`,
     logs,
     otherOutput,
     exited,
@@ -104,4 +104,13 @@ export async function startServer(
     }
   }
   return server;
+}
+
+/** True when the process exits by itself within `ms`. */
+export async function exitWithin(server: ServerProcess, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  const result = await Promise.race([server.exited.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
 }

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { lockDataDir } from "../db/client.ts";
-import { type ServerProcess, startServer } from "./_server.ts";
+import { exitWithin, startServer } from "./_server.ts";
 
 const ENV = { APP_ENV: "development", DATABASE_URL: "", LOG_LEVEL: "info", MAIL_TRANSPORT: "log" };
 
@@ -27,15 +27,6 @@ async function signIn(url: string, username: string) {
   });
   await res.body?.cancel();
   return res.status;
-}
-
-/** True when the process exits by itself within `ms`. */
-async function exitWithin(server: ServerProcess, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
-  const result = await Promise.race([server.exited.then(() => true), timeout]);
-  clearTimeout(timer);
-  return result;
 }
 
 Deno.test({
