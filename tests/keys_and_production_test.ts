@@ -78,7 +78,7 @@ Deno.test("JWT_PUBLIC_KEYS: public JWKs with a kid, in a JSON array; anything el
   }
 });
 
-async function useKeys(api: TestApp, keys: AccessTokenKeys) {
+function useKeys(api: TestApp, keys: AccessTokenKeys) {
   api.deps.tokens.keys = keys;
 }
 
@@ -91,13 +91,13 @@ appTest("a token signed by a retired key still listed verifies; by an unlisted k
     await generateSigningJwk(),
   ];
   const alice = await api.makePatient();
-  await useKeys(api, await importSigningKey(oldJwk));
+  useKeys(api, await importSigningKey(oldJwk));
   const fromOld = await api.signIn(alice);
   const kidOf = (token: string) => JSON.parse(new TextDecoder().decode(base64url.decode(token.split(".")[0]))).kid;
   assertEquals(kidOf(fromOld.access), JSON.parse(oldJwk).kid);
 
   await t.step("after the rotation, the old key is retired but listed: its tokens still verify", async () => {
-    await useKeys(api, await importSigningKey(newJwk, JSON.stringify([publicOf(oldJwk)])));
+    useKeys(api, await importSigningKey(newJwk, JSON.stringify([publicOf(oldJwk)])));
     assertEquals(await status(api, fromOld.access), 200);
     const fromNew = await api.signIn(alice);
     assertEquals(kidOf(fromNew.access), JSON.parse(newJwk).kid, "the new key signs");
@@ -117,14 +117,14 @@ appTest("a token signed by a retired key still listed verifies; by an unlisted k
   });
 
   await t.step("once the old key is dropped from the list, its tokens are refused", async () => {
-    await useKeys(api, await importSigningKey(newJwk));
+    useKeys(api, await importSigningKey(newJwk));
     assertEquals(await status(api, fromOld.access), 401);
   });
 });
 
 appTest("GET /.well-known/jwks.json lists the signing key and the retired ones, public parts only", async (_t, api) => {
   const [current, retired] = [await generateSigningJwk(), await generateSigningJwk()];
-  await useKeys(api, await importSigningKey(current, JSON.stringify([publicOf(retired)])));
+  useKeys(api, await importSigningKey(current, JSON.stringify([publicOf(retired)])));
   const res = await api.request("GET", "/.well-known/jwks.json");
   assertEquals(res.status, 200);
   const keys = res.body.keys as JWK[];
