@@ -65,6 +65,8 @@ const configSchema = z.object({
   RATE_LIMIT_FORGOT_PER_IP: positiveInt.default(20),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(900),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** argon2id by the native addon (`native`, needs FFI), hash-wasm in workers (`portable`), or `auto`: native if it loads. */
+  PASSWORD_HASHER: z.enum(["auto", "native", "portable"]).default("auto"),
   /** Browser origins allowed to call the API (CORS), comma-separated; `*` is refused. */
   CORS_ORIGINS: z.string().default("").transform((text, ctx) => {
     const origins = text.split(/[\s,]+/).filter(Boolean);

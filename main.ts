@@ -3,6 +3,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { DatabaseHandle } from "./db/client.ts";
 import { type AppDeps, buildDeps } from "./services/deps.ts";
 import { installLastResort } from "./services/last_resort.ts";
+import { passwordHasher } from "./services/passwords.ts";
 import { readinessProblem } from "./services/readiness.ts";
 
 /** Starts the API from the environment: `deno task dev` or `deno task start`. */
@@ -35,6 +36,8 @@ async function main() {
     "the database does not answer",
   );
   if (notReady) deps.logger.warn("not ready", { detail: notReady });
+  const hasher = (await passwordHasher()).kind;
+  if (hasher === "portable-inline") deps.logger.warn("password hashing blocks the event loop (no worker threads here)");
   const traffic = new Traffic();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -50,6 +53,7 @@ async function main() {
           ...(notReady ? { not_ready: notReady } : {}),
           env: config.APP_ENV,
           mail: deps.mailer.transport,
+          password_hasher: hasher,
         }),
     }, (req, info) => traffic.admit(() => app.fetch(req, info)));
   } catch (e) {
@@ -63,8 +67,13 @@ async function main() {
     stopping = true;
     shutdown(signal, server, deps, handle, traffic, config.SHUTDOWN_GRACE_MS).then((code) => Deno.exit(code));
   };
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, () => stop(signal));
+    } catch {
+      // Hosts without signals (Deno Deploy) stop the isolate themselves.
+    }
+  }
 }
 
 /**

@@ -29,11 +29,12 @@ export function taskArgs(task: string): string[] {
 
 export async function startServer(
   env: Record<string, string>,
-  options: { task?: string; waitForHealth?: boolean } = {},
+  options: { task?: string; waitForHealth?: boolean; withoutFlags?: string[] } = {},
 ): Promise<ServerProcess> {
   const port = Number(env.PORT ?? freePort());
+  const args = taskArgs(options.task ?? "start").filter((a) => !options.withoutFlags?.includes(a));
   const child = new Deno.Command(Deno.execPath(), {
-    args: taskArgs(options.task ?? "start"),
+    args,
     cwd: ROOT,
     env: { NO_COLOR: "1", RUST_BACKTRACE: "0", DENO_NO_UPDATE_CHECK: "1", ...env, PORT: String(port) },
     clearEnv: false,
