@@ -60,8 +60,9 @@ Deno.test({
   async fn() {
     const { proxy, name } = await setUp();
     const env = { ...ENV, DATABASE_URL: databaseUrl(name), NEON_WS_PROXY: `127.0.0.1:${proxy.port}` };
-    const expected =
-      `The database "${name}" does not exist on 127.0.0.1:5432; create it (createdb ${name}) or set DB_CREATE=1`;
+    const at = new URL(databaseUrl(name));
+    const expected = `The database "${name}" does not exist on ${at.hostname}:${at.port || 5432}; ` +
+      `create it (createdb ${name}) or set DB_CREATE=1`;
     try {
       const server = await startServer(env, { waitForHealth: false });
       const exited = await exitWithin(server, 30_000);
