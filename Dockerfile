@@ -19,7 +19,7 @@ RUN deno install --frozen
 COPY . .
 # Everything the server (and its hashing worker) and the tasks import, cached ahead; then the data directory.
 RUN deno install --frozen --entrypoint main.ts services/argon2_worker.ts scripts/migrate.ts \
-  scripts/createsuperuser.ts \
+  scripts/createsuperuser.ts scripts/seed_demo.ts \
   && mkdir -p /data
 
 # Distroless: glibc (for the argon2 addon) and deno, no shell, no package manager.
