@@ -1,6 +1,8 @@
 import { accessLog } from "./middleware/access_log.ts";
+import { corsPolicy } from "./middleware/cors.ts";
 import { notFoundHandler, onError } from "./middleware/problem.ts";
 import { requestContext } from "./middleware/request_context.ts";
+import { securityHeaders } from "./middleware/security_headers.ts";
 import { newRouter } from "./routes/_route.ts";
 import { appointmentRoutes } from "./routes/appointments/index.ts";
 import { auditLogRoutes } from "./routes/auditlogs/index.ts";
@@ -9,6 +11,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { doctorRoutes } from "./routes/doctors/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { integrationLogRoutes } from "./routes/integrationlogs/index.ts";
+import { jwksRoutes } from "./routes/jwks.ts";
 import { labResultRoutes } from "./routes/labresults/index.ts";
 import { meRoutes } from "./routes/me/index.ts";
 import { messageRoutes } from "./routes/messages/index.ts";
@@ -26,12 +29,15 @@ export type { AppDeps };
 /** Builds the API on the given dependencies; tests call it with their own database and clock. */
 export function createApp(deps: AppDeps) {
   const app = newRouter();
+  app.use("*", securityHeaders());
+  app.use("*", corsPolicy(deps.config.CORS_ORIGINS));
   app.use("*", requestContext(deps));
   app.use("*", accessLog());
   app.onError(onError);
   app.notFound(notFoundHandler(() => app.routes));
 
   app.route("/", healthRoutes());
+  app.route("/", jwksRoutes());
   app.route("/", authRoutes());
   app.route("/", meRoutes());
   app.route("/", userRoutes());

@@ -1,13 +1,20 @@
 import { z } from "zod";
+import { insecureInProduction, isOrigin, paymentProblems } from "./config_checks.ts";
 
 /** Everything the server reads from its environment, validated once at start-up. */
 export type Config = z.infer<typeof configSchema>;
 
 const positiveInt = z.coerce.number().int().positive();
+/** An explicit yes/no setting: `1`/`true` or `0`/`false`. */
+const flag = z.enum(["1", "true", "0", "false"]).default("false").transform((v) => v === "1" || v === "true");
 
 const configSchema = z.object({
   APP_ENV: z.enum(["development", "test", "production"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  /** Address to listen on: every interface by default (containers); `127.0.0.1` keeps it on this machine. */
+  HOST: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, "must be a host name or an IP address").default("0.0.0.0"),
+  /** On SIGTERM/SIGINT, how long requests in flight (uploads included) may take to finish before the exit. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   DATABASE_URL: z.string().optional().refine(
     (url) => url === undefined || url === "memory://" || /^postgres(ql)?:\/\//.test(url),
     "must be memory:// or a postgres:// URL",
@@ -19,6 +26,8 @@ const configSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: positiveInt.max(60_000).default(2000),
   DB_QUERY_TIMEOUT_MS: positiveInt.max(600_000).default(5000),
   DB_POOL_MAX: positiveInt.max(500).default(10),
+  /** `1`: create the Postgres database named in DATABASE_URL when it does not exist (server and tasks). */
+  DB_CREATE: flag,
   /** How long a request waits for another with the same Idempotency-Key before answering 409 (below the query timeout). */
   IDEMPOTENCY_WAIT_MS: positiveInt.max(60_000).default(3000),
   /** `Retry-After` (seconds) on 503 answers while the database is unavailable. */
@@ -33,8 +42,19 @@ const configSchema = z.object({
   SMTP_PASSWORD: z.string().optional(),
   /** `tls`: implicit TLS (port 465); `starttls`: upgrade required; `none`: plain (local relays only). */
   SMTP_SECURITY: z.enum(["tls", "starttls", "none"]).default("starttls"),
+  /** Production refuses `SMTP_SECURITY=none` unless this says the relay is trusted (e.g. on the same host). */
+  SMTP_ALLOW_INSECURE: flag,
   /** Ed25519 private key as a JWK (JSON) used to sign access tokens. */
   JWT_PRIVATE_KEY: z.string().optional(),
+  /** Public JWKs (a JSON array) of retired signing keys whose tokens are still accepted, by `kid`. */
+  JWT_PUBLIC_KEYS: z.string().optional().refine((text) => {
+    if (text === undefined) return true;
+    try {
+      return Array.isArray(JSON.parse(text));
+    } catch {
+      return false;
+    }
+  }, "must be a JSON array of public JWKs"),
   JWT_ISSUER: z.string().min(1).default("patient-portal"),
   JWT_AUDIENCE: z.string().min(1).default("patient-portal-api"),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(600).default(300),
@@ -88,6 +108,18 @@ const configSchema = z.object({
   /** The unguessable last segment of the M-Pesa callback path (Daraja callbacks are unsigned). */
   MPESA_CALLBACK_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, "must be 32 to 128 URL-safe characters")
     .optional(),
+  /** argon2id by the native addon (`native`, needs FFI), hash-wasm in workers (`portable`), or `auto`: native if it loads. */
+  PASSWORD_HASHER: z.enum(["auto", "native", "portable"]).default("auto"),
+  /** Browser origins allowed to call the API (CORS), comma-separated; `*` is refused. */
+  CORS_ORIGINS: z.string().default("").transform((text, ctx) => {
+    const origins = text.split(/[\s,]+/).filter(Boolean);
+    for (const origin of origins) {
+      if (!isOrigin(origin)) {
+        ctx.addIssue({ code: "custom", message: `must list origins such as https://app.example (not ${origin})` });
+      }
+    }
+    return origins;
+  }),
 }).superRefine((env, ctx) => {
   if (env.IDEMPOTENCY_WAIT_MS >= env.DB_QUERY_TIMEOUT_MS) {
     ctx.addIssue({ code: "custom", path: ["IDEMPOTENCY_WAIT_MS"], message: "must be below DB_QUERY_TIMEOUT_MS" });
@@ -95,38 +127,12 @@ const configSchema = z.object({
   if (env.MAIL_TRANSPORT === "smtp" && !env.SMTP_HOST) {
     ctx.addIssue({ code: "custom", path: ["SMTP_HOST"], message: "is required when MAIL_TRANSPORT=smtp" });
   }
-  if (env.PAYMENT_PROVIDER_TIMEOUT_MS >= env.DB_QUERY_TIMEOUT_MS) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["PAYMENT_PROVIDER_TIMEOUT_MS"],
-      message: "must be below DB_QUERY_TIMEOUT_MS",
-    });
-  }
-  const needs = {
-    sandbox: [],
-    stripe: ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
-    mpesa: ["MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_SHORTCODE", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN"],
-  } as const;
-  for (const key of needs[env.PAYMENT_PROVIDER]) {
-    if (!env[key]) {
-      ctx.addIssue({
-        code: "custom",
-        path: [key],
-        message: `is required when PAYMENT_PROVIDER=${env.PAYMENT_PROVIDER}`,
-      });
-    }
-  }
+  for (const problem of paymentProblems(env)) ctx.addIssue({ code: "custom", ...problem });
   if (env.APP_ENV !== "production") return;
   for (const key of ["JWT_PRIVATE_KEY", "DATABASE_URL", "PUBLIC_URL", "AUDIT_HMAC_KEY"] as const) {
     if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when APP_ENV=production" });
   }
-  if (env.PAYMENT_PROVIDER === "sandbox") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["PAYMENT_PROVIDER"],
-      message: "must be stripe or mpesa when APP_ENV=production (the sandbox takes no money)",
-    });
-  }
+  for (const problem of insecureInProduction(env)) ctx.addIssue({ code: "custom", ...problem });
 });
 
 /** Thrown with a one-line, human-readable reason when the environment is invalid. */

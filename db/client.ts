@@ -7,9 +7,15 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { Config } from "../config.ts";
 import type { Database } from "./database.ts";
-import { type AvailabilityLog, createAvailability, type DatabaseAvailability } from "./availability.ts";
+import {
+  type AvailabilityLog,
+  createAvailability,
+  type DatabaseAvailability,
+  describeConnectionError,
+} from "./availability.ts";
 import { configureNeonForProxy, openNeonPool } from "./neon.ts";
 import { neonListener } from "./neon_listener.ts";
+import { DatabaseSetupError, type ProbeResult, probeServerDatabase } from "./provision.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
 
@@ -47,22 +53,48 @@ export interface DatabaseOptions {
   log?: AvailabilityLog;
 }
 
-export { configureNeonForProxy };
+export { configureNeonForProxy, DatabaseSetupError };
 
 const SILENT: AvailabilityLog = { warn() {}, info() {} };
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 
-/** Opens the database a configuration names (the server, tasks and scripts all go through here). */
-export function openConfiguredDatabase(
+/**
+ * Opens the database a configuration names (the server, tasks and scripts all go through here).
+ * A server database is probed first: missing is one line (or created with DB_CREATE=1); not
+ * answering is reported as an outage, or is one line too when `mustAnswer` (tasks).
+ */
+export async function openConfiguredDatabase(
   config: Pick<
     Config,
-    "DATABASE_URL" | "DATA_DIR" | "NEON_WS_PROXY" | "DB_CONNECT_TIMEOUT_MS" | "DB_QUERY_TIMEOUT_MS" | "DB_POOL_MAX"
+    | "DATABASE_URL"
+    | "DATA_DIR"
+    | "NEON_WS_PROXY"
+    | "DB_CONNECT_TIMEOUT_MS"
+    | "DB_QUERY_TIMEOUT_MS"
+    | "DB_POOL_MAX"
+    | "DB_CREATE"
   >,
   log?: AvailabilityLog,
+  options: { mustAnswer?: boolean } = {},
 ): Promise<DatabaseHandle> {
-  return openDatabase({
-    url: config.DATABASE_URL,
+  const url = config.DATABASE_URL;
+  let probe: ProbeResult | undefined;
+  if (url && url !== "memory://") {
+    if (config.NEON_WS_PROXY) configureNeonForProxy(config.NEON_WS_PROXY);
+    probe = await probeServerDatabase(url, {
+      create: config.DB_CREATE,
+      connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    });
+    if (probe.state === "unreachable" && options.mustAnswer) {
+      throw new DatabaseSetupError(
+        `The database at ${new URL(url).host} does not answer: ${describeConnectionError(probe.error)}`,
+      );
+    }
+    if (probe.state === "created") log?.info("database created", { database: new URL(url).pathname.slice(1) });
+  }
+  const handle = await openDatabase({
+    url,
     dataDir: config.DATA_DIR,
     wsProxy: config.NEON_WS_PROXY,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
@@ -70,6 +102,8 @@ export function openConfiguredDatabase(
     poolMax: config.DB_POOL_MAX,
     log,
   });
+  if (probe?.state === "unreachable") handle.availability.lost(probe.error);
+  return handle;
 }
 
 /** The one place that picks the database driver. */
@@ -92,36 +126,43 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 
 /**
  * PGlite is one process's database: a second process on the same directory would not see the
- * first one's writes and could corrupt it. A pid file refuses that with a clear message.
+ * first one's writes and could corrupt it. An exclusive OS lock (flock) on `<dataDir>.lock`, held
+ * by an open file for the life of the process, refuses that: the kernel releases it when the
+ * process ends however it ends, so there is no stale lock and no liveness check to get wrong (the
+ * old pid file stat'ed `/proc/<pid>`, which `deno task start`'s permissions do not allow). The
+ * file stays in place (removing it would let two processes lock two different files); it holds
+ * the holder's pid for people only.
  */
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const path = `${dataDir}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await Deno.writeTextFile(path, String(Deno.pid), { createNew: true });
-      return () => Deno.remove(path).catch(() => {});
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      const holder = Number(await Deno.readTextFile(path).catch(() => ""));
-      if (holder && holder !== Deno.pid && await processExists(holder)) {
-        throw new Error(
-          `The embedded database in ${dataDir} is in use by process ${holder}; stop it first (PGlite allows one process)`,
-        );
-      }
-      await Deno.remove(path).catch(() => {});
-    }
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  let locked = false;
+  try {
+    locked = await file.tryLock(true);
+  } finally {
+    if (!locked) file.close();
   }
-  throw new Error(`Could not lock ${dataDir}`);
+  if (!locked) {
+    const holder = (await Deno.readTextFile(path).catch(() => "")).trim();
+    throw new DataDirInUse(
+      `The embedded database in ${dataDir} is in use by another process${
+        /^\d+$/.test(holder) ? ` (pid ${holder})` : ""
+      }; stop it first or give this one another DATA_DIR (PGlite allows one process)`,
+    );
+  }
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
+  return async () => {
+    try {
+      await file.unlock();
+    } finally {
+      file.close();
+    }
+  };
 }
 
-async function processExists(pid: number): Promise<boolean> {
-  try {
-    await Deno.stat(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Another process holds the embedded database. */
+export class DataDirInUse extends Error {}
 
 /** Wraps an existing PGlite (tests pass a clone of a migrated template). */
 export function wrapPglite(client: PGlite, onQuery?: (sql: string) => void): DatabaseHandle {

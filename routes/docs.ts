@@ -1,6 +1,7 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../middleware/env.ts";
 import { declareRoute, jsonResponse, newRouter, problems } from "./_route.ts";
+import { INIT_JS, page, SIGNIN_JS } from "./docs_page.ts";
 
 const DESCRIPTION = "The patient portal's REST API. Sign in with `POST /token/` and send " +
   "`Authorization: Bearer <access token>` on every operation that is not public. Each operation states who " +
@@ -8,14 +9,14 @@ const DESCRIPTION = "The patient portal's REST API. Sign in with `POST /token/` 
   "Errors are RFC 9457 `application/problem+json`.";
 
 /** Paths the contract lists without a trailing slash; every other path gets one. */
-const BARE = /^\/(health|ready|openapi\.json|docs)(\/|$)/;
+const BARE = /^\/(health|ready|openapi\.json|docs|\.well-known\/jwks\.json)(\/|$)/;
 
 /** The contract's spelling of a declared path: `/patients/{id}` → `/patients/{id}/`. */
 function contractPath(path: string): string {
   return BARE.test(path) || path.endsWith("/") ? path : `${path}/`;
 }
 
-/** Files served from `swagger-ui-dist`, plus the page's own start-up script (inline scripts are refused by the CSP). */
+/** Files served from `swagger-ui-dist`, plus the page's own scripts (inline scripts are refused by the CSP). */
 const DIST = new URL("../node_modules/swagger-ui-dist/", import.meta.url);
 const ASSETS = {
   "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
@@ -23,27 +24,9 @@ const ASSETS = {
   "swagger-ui.css": "text/css; charset=utf-8",
   "favicon-32x32.png": "image/png",
   "init.js": "text/javascript; charset=utf-8",
+  "signin.js": "text/javascript; charset=utf-8",
 } as const;
 type AssetName = keyof typeof ASSETS;
-
-const INIT_JS = `window.addEventListener("load", () => {
-  window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, validatorUrl: null,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout" });
-});
-`;
-
-const page = (v: string) =>
-  `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Patient Portal API</title>
-<link rel="stylesheet" href="/docs/assets/swagger-ui.css?v=${v}">
-<link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png?v=${v}">
-</head><body><div id="swagger-ui"></div>
-<script src="/docs/assets/swagger-ui-bundle.js?v=${v}"></script>
-<script src="/docs/assets/swagger-ui-standalone-preset.js?v=${v}"></script>
-<script src="/docs/assets/init.js?v=${v}"></script>
-</body></html>
-`;
 
 /** Swagger UI runs from this origin only (it needs inline styles and data: icons); "Try it out" calls the API's URL. */
 const csp = (publicUrl?: string) =>
@@ -123,12 +106,14 @@ export function docsRoutes(app: OpenAPIHono<AppEnv>) {
 
   router.openapi(asset, async (c) => {
     const { name } = c.req.valid("param");
-    const body = name === "init.js" ? INIT_JS : await distFile(name);
+    const body = name === "init.js" ? INIT_JS : name === "signin.js" ? SIGNIN_JS : await distFile(name);
     return c.body(body as Uint8Array<ArrayBuffer> | string, 200, {
       "Content-Type": ASSETS[name],
       "X-Content-Type-Options": "nosniff",
       // The page asks for ?v=<swagger-ui-dist version>, so an upgrade changes the URL.
-      "Cache-Control": name === "init.js" ? "no-cache" : "public, max-age=31536000, immutable",
+      "Cache-Control": name.startsWith("swagger-ui") || name.startsWith("favicon")
+        ? "public, max-age=31536000, immutable"
+        : "no-cache",
     });
   });
 

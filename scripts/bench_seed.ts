@@ -1,7 +1,8 @@
 /**
- * Seeds the configured database for `../shared/bench/run.sh`: a patient `bench@example.com`, a
- * doctor, an admin `bench-admin@example.com` (both with password `BenchPass!2024`) and 200 more
- * patient profiles. Prints the ids run.sh needs. `deno run -A scripts/bench_seed.ts`
+ * Seeds the configured database for the external benchmark harness (`run.sh`, not in this
+ * repository): a patient `bench@example.com`, a doctor, an admin `bench-admin@example.com` (both
+ * with password `BenchPass!2024`) and 200 more patient profiles. Prints the ids run.sh needs.
+ * `deno run -A scripts/bench_seed.ts`
  * With `PAYABLE_APPOINTMENTS=N`, the doctor's fee is 5000 (USD) and the patient gets N
  * appointments to pay, one per request of `scripts/bench/create_payment.lua`.
  */

@@ -61,7 +61,7 @@ export function listUsers(
   page: PageRequest,
 ): Promise<Slice<UserWithRoles>> {
   const scope = scopeOf(ctx, "users");
-  const pager = keyset(page, repo.USER_ORDERINGS, repo.USER_ID);
+  const pager = keyset(page, repo.USER_ORDERINGS, repo.USER_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await repo.listUsers(db, scope, { ...filters, ...pager }));
     return { result: slice, rowIds: slice.rows.map((u) => u.id) };

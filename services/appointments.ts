@@ -29,7 +29,7 @@ export function listAppointments(
   page: PageRequest,
 ): Promise<Slice<AppointmentRow>> {
   const scope = scopeOf(ctx, "appointments");
-  const pager = keyset(page, repo.APPOINTMENT_ORDERINGS, repo.APPOINTMENT_ID);
+  const pager = keyset(page, repo.APPOINTMENT_ORDERINGS, repo.APPOINTMENT_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await repo.listAppointments(db, scope, { ...filters, ...pager }));
     return { result: slice, rowIds: slice.rows.map((a) => a.id), patientIds: slice.rows.map((a) => a.patientId) };

@@ -27,7 +27,7 @@ export function listEvents(
   details: Record<string, unknown>,
 ): Promise<Slice<AuditLogListRow>> {
   const scope = scopeOf(ctx, "audit_logs");
-  const pager = keyset<AuditLogListRow>(page, AUDIT_LOG_ORDERINGS, AUDIT_LOG_ID);
+  const pager = keyset<AuditLogListRow>(page, AUDIT_LOG_ORDERINGS, AUDIT_LOG_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await listAuditLogs(db, scope, filters, pager));
     // Searching one patient's history is a look at that patient: it shows in their access log.

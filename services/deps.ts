@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMailer, type Mailer } from "./mail.ts";
 import { createPaymentProvider, type PaymentProvider } from "./payment_providers/index.ts";
+import { usePasswordHasher } from "./passwords.ts";
 import { loadSigningKey } from "./signing_key.ts";
 
 /** What the app is built from; tests build it with their own database, clock and mailer. */
@@ -43,6 +44,10 @@ export async function buildDeps(
   options: { migrate?: boolean } = {},
 ): Promise<{ deps: AppDeps; handle: DatabaseHandle }> {
   const logger = createLogger(config.LOG_LEVEL);
+  // First: PASSWORD_HASHER=native where the addon cannot load is a configuration error, said at once.
+  await usePasswordHasher(config.PASSWORD_HASHER).catch((e) => {
+    throw new Error(`PASSWORD_HASHER=native but the argon2 addon does not load here: ${String(e?.message ?? e)}`);
+  });
   const handle = await openConfiguredDatabase(config, logger);
   if (options.migrate ?? handle.driver === "pglite") {
     await handle.migrate();

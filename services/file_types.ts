@@ -52,16 +52,19 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const EXTENSIONS: Record<LabFileType, string> = {
-  "application/pdf": "pdf",
-  "image/png": "png",
-  "image/jpeg": "jpg",
-  "text/plain": "txt",
+/** The extension a stored name ends with, by sniffed type; the first is the one given. */
+const EXTENSIONS: Record<LabFileType, string[]> = {
+  "application/pdf": ["pdf"],
+  "image/png": ["png"],
+  "image/jpeg": ["jpg", "jpeg"],
+  "text/plain": ["txt"],
 };
 
 /**
  * A file name safe to store and to send back: the last path segment only, no control or
- * bidirectional-override characters, at most 255 characters; a generic name when nothing is left.
+ * bidirectional-override characters, at most 255 characters, and the extension of the type its
+ * bytes are (ASVS 12.2.1): `report.pdf.html` holding text is stored as `report.pdf.txt`, so a
+ * download never opens as something else. A generic name when nothing is left.
  */
 export function safeFileName(name: string, type: LabFileType): string {
   const base = name.split(/[\\/]/).pop() ?? "";
@@ -70,10 +73,16 @@ export function safeFileName(name: string, type: LabFileType): string {
     .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, "")
     .replace(/\s+/g, " ")
     .trim()
-    .replace(/^\.+/, "");
-  const chars = Array.from(cleaned);
-  const short = chars.length > 255 ? chars.slice(0, 255).join("") : cleaned;
-  return short || `lab-result.${EXTENSIONS[type]}`;
+    .replace(/^\.+/, "")
+    .replace(/[. ]+$/, "");
+  const allowed = EXTENSIONS[type];
+  const match = cleaned.match(/^(.*)\.([A-Za-z0-9]{1,16})$/);
+  const [stem, extension] = match ? [match[1], match[2]] : [cleaned, ""];
+  const kept = allowed.includes(extension.toLowerCase()) ? extension : allowed[0];
+  const chars = Array.from(stem.replace(/[. ]+$/, ""));
+  const room = 255 - kept.length - 1;
+  const short = chars.length > room ? chars.slice(0, room).join("") : chars.join("");
+  return `${short || "lab-result"}.${kept}`;
 }
 
 /**

@@ -25,7 +25,7 @@ export function listEntries(
   page: PageRequest,
 ): Promise<Slice<IntegrationLogRow>> {
   const scope = scopeOf(ctx, "integration_logs");
-  const pager = keyset(page, INTEGRATION_LOG_ORDERINGS, INTEGRATION_LOG_ID);
+  const pager = keyset(page, INTEGRATION_LOG_ORDERINGS, INTEGRATION_LOG_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await listIntegrationLogs(db, scope, filters, pager));
     return { result: slice, rowIds: slice.rows.map((r) => r.id) };

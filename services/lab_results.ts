@@ -17,7 +17,7 @@ export function listLabResults(
   page: PageRequest,
 ): Promise<Slice<LabResultRow>> {
   const scope = scopeOf(ctx, "lab_results");
-  const pager = keyset(page, repo.LAB_RESULT_ORDERINGS, repo.LAB_RESULT_ID);
+  const pager = keyset(page, repo.LAB_RESULT_ORDERINGS, repo.LAB_RESULT_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await repo.listLabResults(db, scope, { ...filters, ...pager }));
     const rows = slice.rows.map((r) => r.result);

@@ -24,7 +24,12 @@ export function myAccount(ctx: ServiceContext) {
 export function myAccessLog(ctx: ServiceContext, page: PageRequest): Promise<Slice<AccessLogRow>> {
   const { userId } = actorOf(ctx);
   const scope = scopeOf(ctx, "audit_logs");
-  const pager = keyset<AccessLogRow>({ ...page, ordering: "-event_timestamp" }, AUDIT_LOG_ORDERINGS, AUDIT_LOG_ID);
+  const pager = keyset<AccessLogRow>(
+    { ...page, ordering: "-event_timestamp" },
+    AUDIT_LOG_ORDERINGS,
+    AUDIT_LOG_ID,
+    ctx.deps.tokens.keys.cursorKey,
+  );
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await listAccessLog(db, scope, pager));
     return { result: slice, rowIds: slice.rows.map((r) => r.id), patientIds: [userId] };

@@ -46,7 +46,7 @@ export function listMessages(
   page: PageRequest,
 ): Promise<Slice<MessageRow>> {
   const scope = scopeOf(ctx, "messages");
-  const pager = keyset(page, repo.MESSAGE_ORDERINGS, repo.MESSAGE_ID);
+  const pager = keyset(page, repo.MESSAGE_ORDERINGS, repo.MESSAGE_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await repo.listMessages(db, scope, { ...filters, ...pager }));
     return { result: slice, rowIds: slice.rows.map((m) => m.id), details: { with: filters.with ?? null } };

@@ -24,6 +24,7 @@ export function listNotifications(
     { ...page, ordering: page.ordering ?? "-id" },
     repo.NOTIFICATION_ORDERINGS,
     repo.NOTIFICATION_ID,
+    ctx.deps.tokens.keys.cursorKey,
   );
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await repo.listNotifications(db, scope, { ...filters, ...pager }));

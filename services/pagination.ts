@@ -2,8 +2,14 @@
  * Keyset pagination, DRF cursor style: a query runs once with the `where`, `orderBy` and `limit`
  * given here, and `slice()` turns its rows into a page with opaque cursors for the next and
  * previous pages. Links are the HTTP layer's business; this module only knows rows and cursors.
+ *
+ * A cursor is `payload.signature`: the payload (ordering, edge value and id, direction) signed
+ * with HMAC-SHA256 under a key derived from the token signing key, bound to the list it was made
+ * for. The server only ever reads back a value it wrote itself, so a client cannot make it compare
+ * a timestamp with text (a 500 before) or reach rows by crafting edges; anything else is 400.
  */
-import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { and, asc, desc, eq, getTableName, gt, lt, or, type SQL } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { base64url } from "jose";
 import { Malformed } from "../errors.ts";
@@ -28,7 +34,7 @@ export interface Slice<Row> {
   previous: string | null;
 }
 
-interface Cursor {
+export interface Cursor {
   o: string; // ordering the cursor was made for
   v: string | number | null; // sort value of the edge row
   t?: "date";
@@ -43,18 +49,24 @@ export interface Keyset<Row> {
   slice(rows: Row[]): Slice<Row>;
 }
 
+/**
+ * The query parts and cursors of one page. `cursorKey` signs and checks the cursors (the tokens'
+ * `cursorKey`); a cursor is bound to the list of `id`'s table.
+ */
 export function keyset<Row>(
   request: PageRequest,
   orderings: Record<string, Ordering<Row>>,
   id: { column: AnyPgColumn; value(row: Row): number },
+  cursorKey: Uint8Array,
 ): Keyset<Row> {
+  const signer = { key: cursorKey, list: `${getTableName(id.column.table)}.${id.column.name}` };
   const descending = request.ordering.startsWith("-");
   const ordering = orderings[request.ordering.replace(/^-/, "")];
   if (!ordering) {
     throw new Malformed("invalid-parameters", "Unknown ordering", [{ parameter: "ordering", detail: "Not offered" }]);
   }
   const column = ordering.column;
-  const cursor = request.cursor ? decodeCursor(request.cursor, request.ordering) : undefined;
+  const cursor = request.cursor ? decodeCursor(request.cursor, request.ordering, signer) : undefined;
   const backwards = cursor?.d === "p";
   // Moving forward on an ascending ordering (or backward on a descending one) means "greater".
   const greater = descending === backwards;
@@ -80,7 +92,7 @@ export function keyset<Row>(
         const c: Cursor = v instanceof Date
           ? { o: request.ordering, v: v.toISOString(), t: "date", i: id.value(row), d }
           : { o: request.ordering, v, i: id.value(row), d };
-        return base64url.encode(JSON.stringify(c));
+        return encodeCursor(c, signer);
       };
       const hasNext = backwards ? Boolean(cursor) : more;
       const hasPrevious = backwards ? more : Boolean(cursor);
@@ -93,9 +105,31 @@ export function keyset<Row>(
   };
 }
 
-export function decodeCursor(raw: string, ordering: string): Cursor {
+/** Who signs a list's cursors: the key, and the list the cursor is bound to. */
+export interface CursorSigner {
+  key: Uint8Array;
+  list: string;
+}
+
+function signature(signer: CursorSigner, payload: string): Uint8Array {
+  return createHmac("sha256", signer.key).update(`${signer.list}\n${payload}`).digest();
+}
+
+export function encodeCursor(cursor: Cursor, signer: CursorSigner): string {
+  const payload = base64url.encode(JSON.stringify(cursor));
+  return `${payload}.${base64url.encode(signature(signer, payload))}`;
+}
+
+/** The cursor's content once its signature checks (constant time) and its shape is right; 400 otherwise. */
+export function decodeCursor(raw: string, ordering: string, signer: CursorSigner): Cursor {
   try {
-    const c = JSON.parse(new TextDecoder().decode(base64url.decode(raw))) as Cursor;
+    const [payload, mac, ...rest] = raw.split(".");
+    const given = base64url.decode(mac ?? "");
+    const expected = signature(signer, payload);
+    if (rest.length > 0 || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new Error("bad signature");
+    }
+    const c = JSON.parse(new TextDecoder().decode(base64url.decode(payload))) as Cursor;
     const valueOk = c.v === null || typeof c.v === "string" || typeof c.v === "number";
     if (c.o === ordering && valueOk && Number.isSafeInteger(c.i) && (c.d === "n" || c.d === "p")) {
       if (c.t !== "date" || !Number.isNaN(new Date(String(c.v)).getTime())) return c;

@@ -1,5 +1,5 @@
-import { hash, verify } from "@node-rs/argon2";
 import { invalid } from "../errors.ts";
+import { Argon2Workers, hashPortable, verifyPortable } from "./argon2_portable.ts";
 
 /** OWASP ASVS 2.4 / OWASP cheat sheet: argon2id, m=19 MiB, t=2, p=1, stored as a PHC string. */
 // `algorithm: 2` is Algorithm.Argon2id; the const enum cannot be read under isolatedModules.
@@ -8,13 +8,69 @@ const ARGON2_OPTIONS = { algorithm: 2 as const, memoryCost: 19456, timeCost: 2, 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_OPTIONS);
+/** Computes and checks argon2id PHC strings; both kinds read what the other wrote. */
+export interface PasswordHasher {
+  /** `native`: @node-rs/argon2 (N-API, off the event loop); `portable`: hash-wasm in worker threads. */
+  readonly kind: "native" | "portable" | "portable-inline";
+  hash(password: string): Promise<string>;
+  verify(phc: string, password: string): Promise<boolean>;
+}
+
+/** `auto` takes the native addon when it loads (it needs FFI) and the portable one otherwise. */
+export type HasherChoice = "auto" | "native" | "portable";
+
+/** The native addon, or an error when it cannot load here (no `--allow-ffi`, no binary for the platform). */
+export async function nativeHasher(): Promise<PasswordHasher> {
+  const argon2 = await import("@node-rs/argon2");
+  return {
+    kind: "native",
+    hash: (password) => argon2.hash(password, ARGON2_OPTIONS),
+    verify: (phc, password) => argon2.verify(phc, password).catch(() => false),
+  };
+}
+
+/** hash-wasm in worker threads; inline (blocking the event loop, 75 ms a hash) only where no worker starts. */
+export function portableHasher(workers = 2): PasswordHasher {
+  let pool: Argon2Workers;
+  try {
+    pool = new Argon2Workers(workers);
+  } catch {
+    return { kind: "portable-inline", hash: hashPortable, verify: verifyPortable };
+  }
+  return {
+    kind: "portable",
+    hash: (password) => pool.hash(password),
+    verify: (phc, password) => pool.verify(phc, password).catch(() => false),
+  };
+}
+
+let choice: HasherChoice = "auto";
+let active: Promise<PasswordHasher> | undefined;
+
+/** Picks the hasher for this process (PASSWORD_HASHER); the server does this once at start. */
+export function usePasswordHasher(next: HasherChoice): Promise<PasswordHasher> {
+  choice = next;
+  active = undefined;
+  return passwordHasher();
+}
+
+/** The hasher in use: chosen on first use, then kept. */
+export function passwordHasher(): Promise<PasswordHasher> {
+  active ??= choice === "portable"
+    ? Promise.resolve(portableHasher())
+    : choice === "native"
+    ? nativeHasher()
+    : nativeHasher().catch(() => portableHasher());
+  return active;
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  return (await passwordHasher()).hash(password);
 }
 
 export async function verifyPassword(phc: string, password: string): Promise<boolean> {
   try {
-    return await verify(phc, password);
+    return await (await passwordHasher()).verify(phc, password);
   } catch {
     return false;
   }

@@ -38,7 +38,7 @@ export function listPayments(
   page: PageRequest,
 ): Promise<Slice<PaymentRow>> {
   const scope = scopeOf(ctx, "payments");
-  const pager = keyset(page, repo.PAYMENT_ORDERINGS, repo.PAYMENT_ID);
+  const pager = keyset(page, repo.PAYMENT_ORDERINGS, repo.PAYMENT_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await repo.listPayments(db, scope, { ...filters, ...pager }));
     return { result: slice, rowIds: slice.rows.map((p) => p.id), patientIds: slice.rows.map((p) => p.patientId) };

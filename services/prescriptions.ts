@@ -40,7 +40,7 @@ export function listPrescriptions(
   page: PageRequest,
 ): Promise<Slice<PrescriptionRow>> {
   const scope = scopeOf(ctx, "prescriptions");
-  const pager = keyset(page, repo.PRESCRIPTION_ORDERINGS, repo.PRESCRIPTION_ID);
+  const pager = keyset(page, repo.PRESCRIPTION_ORDERINGS, repo.PRESCRIPTION_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await repo.listPrescriptions(db, scope, { ...filters, ...pager }));
     return { result: slice, rowIds: slice.rows.map((p) => p.id), patientIds: slice.rows.map((p) => p.patientId) };
@@ -59,7 +59,12 @@ export function readPrescription(ctx: ServiceContext, id: number): Promise<Presc
 /** Every change to a prescription, oldest first, each with the prescription as it was after it. */
 export function prescriptionHistory(ctx: ServiceContext, id: number, page: PageRequest) {
   const scope = scopeOf(ctx, "prescriptions");
-  const pager = keyset({ ...page, ordering: "id" }, repo.HISTORY_ORDERINGS, repo.HISTORY_ID);
+  const pager = keyset(
+    { ...page, ordering: "id" },
+    repo.HISTORY_ORDERINGS,
+    repo.HISTORY_ID,
+    ctx.deps.tokens.keys.cursorKey,
+  );
   return ctx.uow.read(async (db) => {
     const found = await repo.findPrescription(db, scope, id);
     if (!found) throw new NotFound();

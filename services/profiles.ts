@@ -50,7 +50,7 @@ export function listProfiles<T extends Table, Row extends { userId: number }, Va
   page: PageRequest,
 ): Promise<Slice<Row>> {
   const scope = scopeOf(ctx, store.table);
-  const pager = keyset(page, store.orderings, store.id);
+  const pager = keyset(page, store.orderings, store.id, ctx.deps.tokens.keys.cursorKey);
   const run = async (db: Database) => pager.slice(await store.list(db, scope, { ...filters, ...pager }));
   if (!store.audited) return run(ctx.deps.db);
   return ctx.uow.read(async (db) => {

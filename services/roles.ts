@@ -42,7 +42,7 @@ export async function keepSomeoneWhoCanAssignRoles(tx: Database): Promise<void> 
 }
 
 export function listRoles(ctx: ServiceContext, page: PageRequest): Promise<Slice<RoleWithPermissions>> {
-  const pager = keyset(page, repo.ROLE_ORDERINGS, repo.ROLE_ID);
+  const pager = keyset(page, repo.ROLE_ORDERINGS, repo.ROLE_ID, ctx.deps.tokens.keys.cursorKey);
   return repo.listRoles(ctx.deps.db, pager).then((rows) => pager.slice(rows));
 }
 
@@ -129,7 +129,7 @@ export function deleteRole(ctx: ServiceContext, id: number): Promise<void> {
 
 /** Who holds which role is account data: reading it is recorded. */
 export function listAssignments(ctx: ServiceContext, filters: { user?: number; role?: number }, page: PageRequest) {
-  const pager = keyset(page, repo.USER_ROLE_ORDERINGS, repo.USER_ROLE_ID);
+  const pager = keyset(page, repo.USER_ROLE_ORDERINGS, repo.USER_ROLE_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {
     const slice = pager.slice(await repo.listUserRoles(db, { ...filters, ...pager }));
     return { result: slice, rowIds: slice.rows.map((r) => r.id) };

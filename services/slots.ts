@@ -19,6 +19,12 @@ export async function doctorFreeSlots(
   const schedule = await doctorSchedule(db, doctorId);
   if (!schedule) throw new NotFound();
   const window = aroundLocalDate(date);
-  const busy = await busyTimes(db, doctorId, window.start, window.end);
-  return { timeZone: safeTimeZone(schedule.timeZone), slots: freeSlots(schedule, date, duration, busy, ctx.now) };
+  // Nothing is stored or booked past the last instant both a JS Date and the database hold.
+  const end = new Date(Math.min(window.end.getTime(), LATEST_INSTANT));
+  const busy = await busyTimes(db, doctorId, window.start, end);
+  const slots = freeSlots(schedule, date, duration, busy, ctx.now).filter((s) => s.end.getTime() <= LATEST_INSTANT);
+  return { timeZone: safeTimeZone(schedule.timeZone), slots };
 }
+
+/** 9999-12-31T23:59:59.999Z: an appointment cannot end later (appointment_rules), so no slot does. */
+const LATEST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);

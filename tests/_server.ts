@@ -29,11 +29,12 @@ export function taskArgs(task: string): string[] {
 
 export async function startServer(
   env: Record<string, string>,
-  options: { task?: string; waitForHealth?: boolean } = {},
+  options: { task?: string; waitForHealth?: boolean; withoutFlags?: string[] } = {},
 ): Promise<ServerProcess> {
   const port = Number(env.PORT ?? freePort());
+  const args = taskArgs(options.task ?? "start").filter((a) => !options.withoutFlags?.includes(a));
   const child = new Deno.Command(Deno.execPath(), {
-    args: taskArgs(options.task ?? "start"),
+    args,
     cwd: ROOT,
     env: { NO_COLOR: "1", RUST_BACKTRACE: "0", DENO_NO_UPDATE_CHECK: "1", ...env, PORT: String(port) },
     clearEnv: false,
@@ -67,7 +68,7 @@ export async function startServer(
   const collecting = Promise.all([collect(child.stdout), collect(child.stderr)]);
   const server: ServerProcess = {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${env.HOST && env.HOST !== "0.0.0.0" ? env.HOST : "127.0.0.1"}:${port}`,
     logs,
     otherOutput,
     exited,
@@ -104,4 +105,13 @@ export async function startServer(
     }
   }
   return server;
+}
+
+/** True when the process exits by itself within `ms`. */
+export async function exitWithin(server: ServerProcess, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  const result = await Promise.race([server.exited.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
 }

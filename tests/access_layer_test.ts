@@ -11,6 +11,7 @@ const PUBLIC_ALLOWLIST = new Set([
   "GET /openapi.json",
   "GET /docs",
   "GET /docs/assets/{name}",
+  "GET /.well-known/jwks.json",
   "POST /register",
   "POST /token",
   "POST /login",

@@ -47,7 +47,7 @@ const ALLOWED: Record<string, (target: string, from: string) => boolean> = {
     isPackage(t, ["drizzle-orm", "@neondatabase/serverless", "@electric-sql/pglite", "node:"]),
   services: (t) =>
     t === "errors.ts" || t === "config.ts" || t.startsWith("db/") || t.startsWith("services/") ||
-    isPackage(t, ["drizzle-orm", "jose", "@node-rs/argon2", "nodemailer", "stripe", "node:"]),
+    isPackage(t, ["drizzle-orm", "jose", "@node-rs/argon2", "hash-wasm", "nodemailer", "stripe", "node:"]),
   middleware: (t) => !t.startsWith("routes/") && t !== "app.ts" && t !== "main.ts",
   routes: (t, from) => {
     if (t === "db/client.ts" || t.startsWith("drizzle-orm")) return false;

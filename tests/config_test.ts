@@ -69,6 +69,8 @@ Deno.test("payments: sandbox by default; production refuses the sandbox; each pr
     DATABASE_URL: "postgres://x/y",
     PUBLIC_URL: "https://p.example",
     AUDIT_HMAC_KEY: btoa("k".repeat(32)),
+    MAIL_TRANSPORT: "smtp",
+    SMTP_HOST: "smtp.example",
   };
   assertStringIncludes(assertThrows(() => loadConfig(prod), ConfigError).message, "PAYMENT_PROVIDER");
   const stripe = assertThrows(() => loadConfig({ ...prod, PAYMENT_PROVIDER: "stripe" }), ConfigError).message;

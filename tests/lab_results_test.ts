@@ -126,13 +126,51 @@ Deno.test("file types come from the bytes; stored names and Content-Disposition 
   assertEquals(sniffFileType(text("a\u0000b")), undefined, "NUL is not text");
   assertEquals(sniffFileType(Uint8Array.from([0xc3, 0x28])), undefined, "invalid UTF-8 is not text");
   assertEquals(sniffFileType(Uint8Array.from([0x89, 0x50, 0x4e])), undefined, "a truncated signature");
-  assertEquals(safeFileName("/etc/\u202Egnp.exe\r\n", "image/png"), "gnp.exe");
+  assertEquals(safeFileName("/etc/\u202Egnp.exe\r\n", "image/png"), "gnp.png");
   assertEquals(safeFileName("...", "application/pdf"), "lab-result.pdf");
+  // The stored name takes the extension of the type the bytes are (issue 9, point 16).
+  assertEquals(safeFileName("report.pdf.html", "text/plain"), "report.pdf.txt");
+  assertEquals(safeFileName("report.html. . ", "text/plain"), "report.txt");
+  assertEquals(safeFileName("scan", "image/png"), "scan.png");
+  assertEquals(safeFileName("Photo.JPEG", "image/jpeg"), "Photo.JPEG");
+  assertEquals(safeFileName("photo.png", "image/jpeg"), "photo.jpg");
+  assertEquals(safeFileName(`${"a".repeat(300)}.pdf`, "application/pdf"), `${"a".repeat(251)}.pdf`);
   assertEquals(
     attachmentDisposition('a "b"\\c.txt'),
     `attachment; filename="a _b__c.txt"; filename*=UTF-8''a%20%22b%22%5Cc.txt`,
   );
   assertEquals(attachmentDisposition("plain.txt"), 'attachment; filename="plain.txt"');
+});
+
+appTest("an uploaded file is stored and downloaded under the extension of its sniffed type", async (_t, api) => {
+  const { patient, tokens } = await careCircle(api);
+  const html = new TextEncoder().encode("<html><body><script>alert(document.cookie)</script></body></html>\n");
+  const upload = (bytes: Uint8Array, name: string, type = "application/octet-stream") =>
+    api.request("POST", "/labresults/", {
+      token: tokens.doctor,
+      raw: form({ patient: patient.id, ...FIELDS, status: "final" }, { bytes, type, name }),
+    });
+  const cases: [Uint8Array, string, string, string][] = [
+    [html, "report.pdf.html", "report.pdf.txt", "text/plain; charset=utf-8"],
+    [html, "page.htm", "page.txt", "text/plain; charset=utf-8"],
+    [PNG, "scan.html", "scan.png", "image/png"],
+    [PNG, "scan", "scan.png", "image/png"],
+  ];
+  for (const [bytes, name, stored, contentType] of cases) {
+    const res = await upload(bytes, name);
+    assertEquals([res.status, (res.body.file as { name: string })?.name], [201, stored], res.text);
+    const dl = await api.request("GET", `/labresults/${res.body.id}/file/`, { token: tokens.patient });
+    assertEquals(
+      [dl.status, dl.headers.get("content-disposition"), dl.headers.get("content-type")],
+      [200, `attachment; filename="${stored}"`, contentType],
+    );
+  }
+  const first = await upload(PNG, "scan.png");
+  const corrected = await api.request("POST", `/labresults/${first.body.id}/corrections/`, {
+    token: tokens.doctor,
+    raw: form({ result_value: "5.5" }, { bytes: html, type: "text/plain", name: "fixed.pdf.html" }),
+  });
+  assertEquals([corrected.status, (corrected.body.file as { name: string })?.name], [201, "fixed.pdf.txt"]);
 });
 
 appTest("POST /labresults/ refuses a file whose bytes are not its declared type with 415", async (_t, api) => {

@@ -17,7 +17,9 @@ const METHODS = new Set(["get", "put", "post", "delete", "patch", "head", "optio
 /** The contract's path for a hono route: `:id` → `{id}`, and a trailing slash except on the ops and docs paths. */
 function documentedPath(honoPath: string): string {
   const path = honoPath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
-  const bare = ["/health", "/ready", "/openapi.json", "/docs"].some((p) => path === p || path.startsWith(`${p}/`));
+  const bare = ["/health", "/ready", "/openapi.json", "/docs", "/.well-known/jwks.json"].some((p) =>
+    path === p || path.startsWith(`${p}/`)
+  );
   return bare || path.endsWith("/") ? path : `${path}/`;
 }
 
@@ -114,7 +116,7 @@ appTest("GET /docs is Swagger UI loading only the app's own files, under a same-
   assert(!/https?:\/\//.test(page.text), "no absolute URL in the page");
   assert(!/<script(?![^>]*\bsrc=)[^>]*>/.test(page.text), "no inline script (the CSP would refuse it)");
   const urls = [...page.text.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
-  assertEquals(urls.length, 5, urls.join(" "));
+  assertEquals(urls.length, 6, urls.join(" "));
   for (const url of urls) {
     await t.step(`${url} is served`, async () => {
       assert(url.startsWith("/docs/assets/"), url);
@@ -132,6 +134,25 @@ appTest("GET /docs is Swagger UI loading only the app's own files, under a same-
   }
   const init = await api.request("GET", "/docs/assets/init.js");
   assert(init.text.includes('url: "/openapi.json"') && init.text.includes("validatorUrl: null"));
+});
+
+appTest("the docs page offers a sign-in form whose served script fills the bearer token", async (_t, api) => {
+  const page = await api.request("GET", "/docs");
+  assert(/<form id="signin" method="post"/.test(page.text), "a sign-in form");
+  assert(page.text.includes('name="username"') && page.text.includes('type="password"'));
+  assert(page.text.includes('<script src="/docs/assets/signin.js?v='), "its script is a served file");
+  const csp = page.headers.get("content-security-policy") ?? "";
+  assert(csp.includes("form-action 'none'"), "without the script the form cannot be submitted");
+  assert(csp.includes("connect-src 'self'"), "the script may call /token/ on this origin");
+  const script = await api.request("GET", "/docs/assets/signin.js");
+  assertEquals([script.status, script.headers.get("cache-control")], [200, "no-cache"]);
+  for (const piece of ['fetch("/token/"', 'preauthorizeApiKey("bearerAuth"', 'fetch("/logout/"']) {
+    assert(script.text.includes(piece), piece);
+  }
+  assert(!/localStorage|sessionStorage|document\.cookie/.test(script.text), "the token stays in the page");
+  const doc = await api.request("GET", "/openapi.json");
+  const schemes = (doc.body.components as { securitySchemes: Record<string, unknown> }).securitySchemes;
+  assert("bearerAuth" in schemes, "the scheme the script fills exists");
 });
 
 appTest("GET /docs/assets/ serves only its allowlist: anything else is a 404 problem", async (_t, api) => {

@@ -8,7 +8,7 @@ import { DomainError } from "../errors.ts";
 import { type Access, resolveAccess } from "../middleware/access.ts";
 import { planAccountChange } from "../services/account_rules.ts";
 import { type ChangeRequest, type Party, planChange } from "../services/appointment_rules.ts";
-import { decodeCursor, keyset } from "../services/pagination.ts";
+import { type Cursor, decodeCursor, encodeCursor, keyset } from "../services/pagination.ts";
 import type { Permission } from "../services/permissions.ts";
 import { planPrescriptionChange } from "../services/prescription_rules.ts";
 import { freeSlots, parseLocalDate } from "../services/working_hours.ts";
@@ -131,26 +131,35 @@ Deno.test("free slots: inside the working hours of the doctor's zone, future onl
   for (const text of ["2031-02-30", "2031-1-7", "0999-01-01", "", undefined]) assertEquals(parseLocalDate(text), null);
 });
 
-Deno.test("cursors: a page's edge round-trips, and a tampered or foreign cursor is refused", () => {
+Deno.test("cursors: a page's edge round-trips, and a tampered, unsigned or foreign cursor is refused", () => {
   type Row = { id: number; at: Date };
   const orderings = { at: { column: appointments.appointmentDate, value: (r: Row) => r.at } };
   const id = { column: appointments.id, value: (r: Row) => r.id };
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const signer = { key, list: "appointments.id" };
   const rows = [1, 2, 3].map((i) => ({ id: i, at: new Date(Date.UTC(2031, 0, i)) }));
-  const first = keyset<Row>({ ordering: "at", pageSize: 2 }, orderings, id).slice(rows);
+  const first = keyset<Row>({ ordering: "at", pageSize: 2 }, orderings, id, key).slice(rows);
   assertEquals([first.rows.length, first.previous], [2, null]);
-  const decoded = decodeCursor(first.next!, "at");
+  const decoded = decodeCursor(first.next!, "at", signer);
   assertEquals([decoded.v, decoded.i, decoded.d, decoded.t], ["2031-01-02T00:00:00.000Z", 2, "n", "date"]);
-  const second = keyset<Row>({ ordering: "at", pageSize: 2, cursor: first.next! }, orderings, id);
+  const second = keyset<Row>({ ordering: "at", pageSize: 2, cursor: first.next! }, orderings, id, key);
   assert(second.where !== undefined, "a cursor narrows the query");
+  const signed = (c: unknown) => encodeCursor(c as Cursor, signer);
   const bad = [
     "not-base64!",
-    btoa(JSON.stringify({ o: "-at", v: "2031-01-02", i: 2, d: "n" })),
-    btoa(JSON.stringify({ o: "at", v: "yesterday", t: "date", i: 2, d: "n" })),
-    btoa(JSON.stringify({ o: "at", v: {}, i: 2, d: "n" })),
-    btoa(JSON.stringify({ o: "at", v: 1, i: 1.5, d: "n" })),
-    btoa(JSON.stringify({ o: "at", v: 1, i: 1, d: "sideways" })),
+    btoa(JSON.stringify({ o: "at", v: "2031-01-02T00:00:00.000Z", t: "date", i: 2, d: "n" })),
+    `${first.next!.split(".")[0]}.${btoa("x".repeat(32))}`,
+    signed({ o: "-at", v: "2031-01-02", i: 2, d: "n" }),
+    signed({ o: "at", v: "yesterday", t: "date", i: 2, d: "n" }),
+    signed({ o: "at", v: {}, i: 2, d: "n" }),
+    signed({ o: "at", v: 1, i: 1.5, d: "n" }),
+    signed({ o: "at", v: 1, i: 1, d: "sideways" }),
   ];
-  for (const cursor of bad) assertEquals(kindOf(() => decodeCursor(cursor, "at")), "malformed", cursor);
+  for (const cursor of bad) assertEquals(kindOf(() => decodeCursor(cursor, "at", signer)), "malformed", cursor);
+  const otherList = { key, list: "users.id" };
+  const otherKey = { key: crypto.getRandomValues(new Uint8Array(32)), list: "appointments.id" };
+  assertEquals(kindOf(() => decodeCursor(first.next!, "at", otherList)), "malformed", "another list");
+  assertEquals(kindOf(() => decodeCursor(first.next!, "at", otherKey)), "malformed", "another key");
 });
 
 Deno.test("permission resolution: one of the route's permissions to call it, `any` to reach every row", () => {

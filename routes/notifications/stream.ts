@@ -48,7 +48,7 @@ async function openStream(c: Context<AppEnv>): Promise<Response> {
   const lastEventId = parseRowId(header ?? c.req.query("last_event_id"));
   let last = await streamStart(ctx, lastEventId);
   const userId = ctx.actor!.userId;
-  return streamSSE(c, async (sse) => {
+  const res = streamSSE(c, async (sse) => {
     let wake: () => void = () => {};
     let pending = true;
     const signal = () => {
@@ -88,4 +88,7 @@ async function openStream(c: Context<AppEnv>): Promise<Response> {
     deps.logger.warn("notification stream ended by an error", { error: error.name });
     await sse.close();
   });
+  // streamSSE says `no-cache`; notifications about someone's care are not to be stored anywhere.
+  res.headers.set("Cache-Control", "no-store");
+  return res;
 }
