@@ -220,7 +220,9 @@ appTest("refunds: billing refunds part then the rest; the balance owed grows bac
 appTest("a sandbox webhook that is not signed by the sandbox changes nothing", async (_t, api) => {
   const { appointment, token } = await payable(api, 5000);
   const created = await pay(api, token, { appointment, card_number: CARD_DECLINED });
+  await api.deps.background.settle(); // the sandbox's own (genuine) decline event lands first
   const before = await paymentRows(api);
+  assertEquals(before.map((p) => p.status), ["failed"]);
   const forged = JSON.stringify({
     id: "evt_forged",
     type: "payment_intent.succeeded",

@@ -133,7 +133,9 @@ Deno.test({
       const stopping = server.stop("SIGTERM");
       await delay(500);
       assert(server.alive(), "the server waits for the upload");
-      const late = await fetch(`${server.url}/health`);
+      // A fresh connection: the sign-in's pooled keep-alive one may be closed by then.
+      using fresh = Deno.createHttpClient({});
+      const late = await fetch(`${server.url}/health`, { client: fresh });
       assertEquals(
         [late.status, (await late.json()).type, late.headers.get("connection"), late.headers.get("retry-after")],
         [503, "urn:problem-type:patient-portal:shutting-down", "close", "1"],
