@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { and, eq } from "drizzle-orm";
-import { auditLogs } from "../db/schema.ts";
+import { auditLogs, patientProfiles } from "../db/schema.ts";
 import { type Actor, appTest } from "./_fixtures.ts";
 
 export { putUnderCare } from "./_care.ts";
@@ -92,4 +92,25 @@ appTest("GET /patients/ pages with cursors, both ways, in every ordering", async
   assertEquals((await api.request("GET", "/patients/?cursor=garbage", { token })).status, 400);
   assertEquals((await api.request("GET", "/patients/?page_size=201", { token })).status, 400);
   assertEquals((await api.request("GET", "/patients/?ordering=password", { token })).status, 400);
+});
+
+appTest("a patient whose profile is missing creates their own once, and nobody else's", async (t, api) => {
+  const [newcomer, other] = [await api.makePatient(), await api.makePatient()];
+  await api.db.delete(patientProfiles).where(eq(patientProfiles.userId, newcomer.id));
+  const token = (await api.signIn(newcomer)).access;
+  const profiles = async () =>
+    (await api.db.select().from(patientProfiles).where(eq(patientProfiles.userId, newcomer.id))).length;
+  await t.step("another user's id is 422 at /user and creates nothing", async () => {
+    const res = await api.request("POST", "/patients/", { token, body: { user: other.id, first_name: "X" } });
+    const pointers = (res.body.errors as { pointer: string }[] | undefined)?.map((e) => e.pointer);
+    assertEquals([res.status, pointers], [422, ["/user"]], res.text);
+    assertEquals(await profiles(), 0);
+  });
+  await t.step("their own (user omitted) is 201, a second one 409", async () => {
+    const created = await api.request("POST", "/patients/", { token, body: { first_name: "Nora" } });
+    assertEquals([created.status, created.body.user, created.body.first_name], [201, newcomer.id, "Nora"]);
+    const again = await api.request("POST", "/patients/", { token, body: { user: newcomer.id } });
+    assertEquals(again.status, 409);
+    assertEquals(await profiles(), 1);
+  });
 });
