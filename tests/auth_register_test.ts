@@ -15,8 +15,15 @@ const body = (over: Record<string, unknown> = {}) => ({
 });
 
 appTest("POST /register/ creates a patient with a profile and never a client-chosen role", async (t, api) => {
+  const [{ before }] = await api.db.select({ before: count() }).from(auditLogs);
   const res = await api.request("POST", "/register/", { body: body() });
   assertEquals(res.status, 201);
+  const records = (await api.db.select().from(auditLogs).orderBy(auditLogs.id)).slice(before);
+  assertEquals(
+    records.map((r) => [r.action, r.outcome, r.targetTable, r.targetId, r.patientId]),
+    [["create", "success", "users", String(res.body.id), res.body.id]],
+    "one record of the registration",
+  );
   assertEquals(res.body.roles, ["patient"]);
   assertEquals(res.body.email, "new.patient@example.test");
   assertEquals("password" in res.body || "password_hash" in res.body, false);
