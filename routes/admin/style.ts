@@ -22,7 +22,8 @@ button.quiet{background:#fff;color:var(--accent)}button.danger{border-color:var(
 .error{background:#fdecea;border-color:#f4b4ad}
 fieldset{border:1px solid var(--line);border-radius:6px;background:#fff;margin:0 0 1rem;padding:.6rem .9rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:.6rem}
-.chart{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.5rem}
+.chart{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.5rem;margin:0 0 1rem}
+.chart svg{width:100%;max-width:48rem;height:auto;display:block}
 .chart rect{fill:var(--accent)}.chart text{font-size:9px;fill:var(--muted)}
 .pager{margin:.8rem 0;display:flex;gap:1rem}.signin{max-width:22rem;margin:4rem auto}
 .signin form{display:flex;flex-direction:column;gap:.7rem;background:#fff;padding:1.2rem;border:1px solid var(--line);border-radius:6px}
