@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { and, eq } from "drizzle-orm";
-import { auditLogs, doctorProfiles, users } from "../db/schema.ts";
+import { appointments, auditLogs, doctorProfiles, users } from "../db/schema.ts";
 import { consoleRequest, consoleSignIn, SESSION_COOKIE } from "./_console.ts";
 import { appTest } from "./_fixtures.ts";
 
@@ -160,4 +160,70 @@ appTest("console writes go through the services and are recorded with via=consol
   const directory = await api.request("GET", `/doctors/${userId}`, { token: (await api.signIn(admin)).access });
   assertEquals(directory.status, 200);
   assertEquals((directory.body.working_hours as Record<string, unknown>).fri, [{ start: "08:00", end: "12:00" }]);
+});
+
+appTest("console: cancel an appointment with a reason, edit a doctor's hours, change the role grid", async (t, api) => {
+  const admin = await api.makeAdmin();
+  const client = await consoleSignIn(api, admin);
+  const patient = await api.makePatient();
+  const doctor = await api.makeDoctor();
+  const at = new Date(api.clock.now().getTime() + 2 * 86_400_000);
+  const [appointment] = await api.db.insert(appointments).values({
+    patientId: patient.id,
+    doctorId: doctor.id,
+    appointmentDate: at,
+    durationMinutes: 30,
+    endsAt: new Date(at.getTime() + 30 * 60_000),
+  }).returning();
+  const recorded = async (action: string, table: string) =>
+    (await api.db.select().from(auditLogs).where(and(eq(auditLogs.action, action), eq(auditLogs.targetTable, table))))
+      .filter((r) => r.outcome === "success" && (r.details as Record<string, unknown>).via === "console");
+
+  await t.step("cancel with a reason", async () => {
+    const week = await client.get(`/admin/appointments?doctor=${doctor.id}&view=week`);
+    assertStringIncludes(await week.text(), `/admin/appointments/${appointment.id}/cancel`);
+    const res = await client.post(`/admin/appointments/${appointment.id}/cancel`, { reason: "Doctor unwell" });
+    assertEquals(res.status, 303);
+    const [row] = await api.db.select().from(appointments).where(eq(appointments.id, appointment.id));
+    assertEquals([row.status, row.cancellationReason], ["cancelled", "Doctor unwell"]);
+    assertEquals((await recorded("update", "appointments")).length, 1);
+  });
+
+  await t.step("a doctor's weekly hours, then the free slots of a day", async () => {
+    const res = await client.post(`/admin/doctors/${doctor.id}`, {
+      first_name: "Doc",
+      last_name: "Edited",
+      time_zone: "UTC",
+      consultation_fee: "0",
+      hours_tue: "09:00-10:00",
+    });
+    assertEquals(res.status, 303, await res.text());
+    const [row] = await api.db.select().from(doctorProfiles).where(eq(doctorProfiles.userId, doctor.id));
+    assertEquals(row.workingHours, { tue: [{ start: "09:00", end: "10:00" }] });
+    assertEquals((await recorded("update", "doctor_profiles")).length, 1);
+    const bad = await client.post(`/admin/doctors/${doctor.id}`, { hours_tue: "10:00-09:00" });
+    assertEquals(bad.status, 422);
+    const page = await (await client.get(`/admin/doctors/${doctor.id}?date=2030-01-01`)).text();
+    assertStringIncludes(page, "09:00–09:30 · 09:30–10:00"); // 2030-01-01 is a Tuesday
+  });
+
+  await t.step("the role grid: admin:console granted to the patient role, recorded as permission_change", async () => {
+    const grid = await (await client.get("/admin/roles")).text();
+    const shown = [...grid.matchAll(/name="shown" value="(\d+)"/g)].map((m) => m[1]);
+    const patientRole = (await api.db.query.roles.findFirst({ where: (r, { eq }) => eq(r.roleName, "patient") }))!;
+    const body = new URLSearchParams({ _csrf: client.csrf });
+    for (const id of shown) body.append("shown", id);
+    const [rolePerms] = [[...grid.matchAll(new RegExp(`name="grant:(\\d+)" value="([^"]+)" checked`, "g"))]];
+    for (const m of rolePerms) body.append(`grant:${m[1]}`, m[2]);
+    body.append(`grant:${patientRole.id}`, "admin:console");
+    const res = await consoleRequest(api, "/admin/roles", {
+      method: "POST",
+      headers: { cookie: `${SESSION_COOKIE}=${client.session}` },
+      body,
+    });
+    assertEquals(res.status, 303, await res.text());
+    assertStringIncludes(res.headers.get("location")!, "1%20role(s)%20changed");
+    const [change] = await recorded("permission_change", "roles");
+    assertEquals((change.details as Record<string, unknown>).added, ["admin:console"]);
+  });
 });

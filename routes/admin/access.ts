@@ -43,3 +43,37 @@ export const AUDIT_READ = {
   permission: "auditlogs:read",
   policy: "all",
 } as const satisfies PageAccess;
+export const DOCTORS_READ = {
+  kind: "signed-in",
+  policy: "doctors:listed",
+  any: "doctors:write:any",
+} as const satisfies PageAccess;
+export const DOCTORS_WRITE = {
+  kind: "permission",
+  permission: "doctors:write",
+  any: "doctors:write:any",
+  policy: "doctors:self",
+} as const satisfies PageAccess;
+export const APPOINTMENTS_READ = {
+  kind: "permission",
+  permission: "appointments:read",
+  any: "appointments:read:any",
+  policy: "appointments:party",
+} as const satisfies PageAccess;
+export const APPOINTMENTS_WRITE = {
+  kind: "permission",
+  permission: "appointments:write",
+  any: "appointments:write:any",
+  policy: "appointments:party",
+} as const satisfies PageAccess;
+export const ROLES_READ = { kind: "signed-in", policy: "all" } as const satisfies PageAccess;
+export const ROLES_WRITE = {
+  kind: "permission",
+  permission: "roles:write",
+  policy: "all",
+} as const satisfies PageAccess;
+export const INTEGRATIONLOGS_READ = {
+  kind: "permission",
+  permission: "integrationlogs:read",
+  policy: "all",
+} as const satisfies PageAccess;

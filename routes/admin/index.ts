@@ -4,11 +4,15 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../../middleware/env.ts";
+import { appointmentPages } from "./appointments.tsx";
 import { auditPages } from "./audit.tsx";
 import { dashboardPages } from "./dashboard.tsx";
+import { doctorPages } from "./doctors.tsx";
 import { consoleFrame } from "./frame.tsx";
+import { integrationLogPages } from "./integration_logs.tsx";
 import { labResultPages } from "./labresults.tsx";
 import { paymentPages } from "./payments.tsx";
+import { rolePages } from "./roles.tsx";
 import { signInPages } from "./sign_in.tsx";
 import { CONSOLE_CSS } from "./style.ts";
 import { userPages } from "./users.tsx";
@@ -28,8 +32,12 @@ export function adminRoutes() {
   dashboardPages(app);
   userFormPages(app);
   userPages(app);
+  rolePages(app);
+  doctorPages(app);
+  appointmentPages(app);
   paymentPages(app);
   labResultPages(app);
   auditPages(app);
+  integrationLogPages(app);
   return app;
 }

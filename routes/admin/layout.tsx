@@ -1,15 +1,28 @@
 /** The console's page frame: header, the links the caller may open, and the sign-out form. */
 import type { Child } from "hono/jsx";
 import type { Principal } from "../../services/sessions.ts";
-import { AUDIT_READ, LABRESULTS_READ, PAYMENTS_READ, USERS_READ } from "./access.ts";
+import {
+  APPOINTMENTS_READ,
+  AUDIT_READ,
+  DOCTORS_READ,
+  INTEGRATIONLOGS_READ,
+  LABRESULTS_READ,
+  PAYMENTS_READ,
+  ROLES_READ,
+  USERS_READ,
+} from "./access.ts";
 import { mayOpen, type PageAccess } from "./page.ts";
 
 const NAV: { href: string; label: string; access?: PageAccess }[] = [
   { href: "/admin/", label: "Dashboard" },
   { href: "/admin/users", label: "Users", access: USERS_READ },
+  { href: "/admin/roles", label: "Roles", access: ROLES_READ },
+  { href: "/admin/doctors", label: "Doctors", access: DOCTORS_READ },
+  { href: "/admin/appointments", label: "Appointments", access: APPOINTMENTS_READ },
   { href: "/admin/payments", label: "Payments", access: PAYMENTS_READ },
   { href: "/admin/labresults", label: "Lab results", access: LABRESULTS_READ },
   { href: "/admin/audit", label: "Audit log", access: AUDIT_READ },
+  { href: "/admin/integrationlogs", label: "Integration logs", access: INTEGRATIONLOGS_READ },
 ];
 
 export interface LayoutProps {

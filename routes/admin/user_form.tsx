@@ -17,7 +17,7 @@ import { USERROLES_WRITE, USERS_ADMIN } from "./access.ts";
 import { CsrfField, Layout } from "./layout.tsx";
 import { declarePage, holds, mayOpen, positiveInt, sessionOf, stepContext, text } from "./page.ts";
 
-const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 const Account = z.object({ username, email, password: z.string().min(1).max(1024) });
 
 export function userFormPages(app: Hono<AppEnv>) {
@@ -125,7 +125,7 @@ export function userFormPages(app: Hono<AppEnv>) {
 }
 
 /** The doctor part of the form, validated with the API's schema of weekly hours. */
-function doctorValues(form: Record<string, unknown>) {
+export function doctorValues(form: Record<string, unknown>) {
   const hours: Record<string, { start: string; end: string }[]> = {};
   for (const day of DAYS) {
     const raw = text(form[`hours_${day}`], 100);
