@@ -8,9 +8,35 @@
 import { and, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { refreshTokens, sessions } from "../db/schema.ts";
+import { Forbidden } from "../errors.ts";
 import { addSeconds } from "./clock.ts";
+import type { ServiceContext } from "./context.ts";
 import { parseOpaqueToken, secretMatches } from "./opaque_tokens.ts";
-import { revokeSession } from "./sessions.ts";
+import { loadPrincipal, revokeSession, sessionOfRefreshToken } from "./sessions.ts";
+import { signIn } from "./sign_in.ts";
+
+/**
+ * Signs in at the console: `signIn` (the API's throttle, rate limits and records), then the
+ * account must hold `admin:console`; if it does not, the session just opened is revoked at once
+ * and the refusal recorded. Returns the cookie's value: the session's refresh token.
+ */
+export async function openConsoleSession(ctx: ServiceContext, login: string, password: string): Promise<string> {
+  const { db } = ctx.deps;
+  const { refresh, user } = await signIn(ctx, login, password);
+  const session = await sessionOfRefreshToken(db, refresh);
+  const principal = session && await loadPrincipal(db, user.id, session.sessionId, ctx.now);
+  if (principal?.permissions.has("admin:console")) return refresh;
+  if (session) await revokeSession(db, session.sessionId, "console_refused", ctx.now);
+  await ctx.uow.record({
+    userId: user.id,
+    action: "access_denied",
+    outcome: "denied",
+    targetTable: "sessions",
+    targetId: session?.sessionId ?? null,
+    details: { permission: "admin:console", session: "revoked" },
+  });
+  throw new Forbidden("This account cannot use the admin console");
+}
 
 export interface ConsoleSession {
   userId: number;

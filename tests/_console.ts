@@ -44,7 +44,18 @@ export async function consoleSignIn(api: TestApp, actor: Actor): Promise<Console
   });
   if (res.status !== 303) throw new Error(`console sign-in failed: ${res.status} ${await res.text()}`);
   await res.body?.cancel();
-  const session = cookieOf(res, SESSION_COOKIE)!;
+  return await clientOf(api, cookieOf(res, SESSION_COOKIE)!);
+}
+
+/**
+ * A console client on an API session (its refresh token as the cookie): for callers the console's
+ * sign-in refuses, to show that every page refuses them too (a role that lost `admin:console`).
+ */
+export async function apiSessionClient(api: TestApp, actor: Actor): Promise<ConsoleClient> {
+  return await clientOf(api, (await api.signIn(actor)).refresh);
+}
+
+async function clientOf(api: TestApp, session: string): Promise<ConsoleClient> {
   const client: ConsoleClient = {
     session,
     csrf: "",

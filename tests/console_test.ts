@@ -4,9 +4,9 @@
  * recorded with `details.via = "console"`. (The browser scenarios are in console_browser_test.ts.)
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { and, eq } from "drizzle-orm";
-import { appointments, auditLogs, doctorProfiles, users } from "../db/schema.ts";
-import { consoleRequest, consoleSignIn, SESSION_COOKIE } from "./_console.ts";
+import { and, eq, isNull } from "drizzle-orm";
+import { appointments, auditLogs, doctorProfiles, sessions, users } from "../db/schema.ts";
+import { apiSessionClient, consoleRequest, consoleSignIn, SESSION_COOKIE } from "./_console.ts";
 import { appTest } from "./_fixtures.ts";
 
 appTest("GET /admin/ without a session redirects to the sign-in page", async (_t, api) => {
@@ -64,12 +64,30 @@ appTest("console sign-in refuses a wrong password with the API's words, audited 
   assertEquals(rows.map((r) => (r.details as Record<string, unknown>).via), ["console"]);
 });
 
-appTest("a user without admin:console gets the 403 page, not the console", async (_t, api) => {
+appTest("a user without admin:console is refused at sign-in (session revoked) and on every page", async (_t, api) => {
   const doctor = await api.makeDoctor();
-  const client = await consoleSignIn(api, doctor);
-  const res = await client.get("/admin/");
+  const form = await consoleRequest(api, "/admin/login");
+  const token = (await form.text()).match(/name="_csrf" value="([^"]+)"/)![1];
+  const formCookie = form.headers.getSetCookie().find((c) => c.startsWith("portal_console_form="))!.split(";")[0];
+  const res = await consoleRequest(api, "/admin/login", {
+    method: "POST",
+    headers: { cookie: formCookie },
+    body: new URLSearchParams({ _csrf: token, login: doctor.username, password: doctor.password }),
+  });
   assertEquals(res.status, 403);
-  const html = await res.text();
+  assertStringIncludes(await res.text(), "cannot use the admin console");
+  assertEquals(res.headers.getSetCookie().some((c) => c.startsWith(SESSION_COOKIE)), false);
+  const open = await api.db.select().from(sessions).where(
+    and(eq(sessions.userId, doctor.id), isNull(sessions.revokedAt)),
+  );
+  assertEquals(open, [], "the session the sign-in opened is revoked");
+  const denied = await api.db.select().from(auditLogs).where(eq(auditLogs.action, "access_denied"));
+  assertEquals(denied.map((r) => [r.userId, (r.details as Record<string, unknown>).via]), [[doctor.id, "console"]]);
+
+  const client = await apiSessionClient(api, doctor);
+  const page = await client.get("/admin/");
+  assertEquals(page.status, 403);
+  const html = await page.text();
   assertStringIncludes(html, "Not allowed");
   assert(!html.includes('href="/admin/users"'), "no links into the console");
 });

@@ -5,13 +5,13 @@
  */
 import type { Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { RateLimited, Unauthenticated } from "../../errors.ts";
+import { Forbidden, RateLimited, Unauthenticated } from "../../errors.ts";
 import { consoleCookie } from "../../middleware/console.ts";
 import type { AppEnv } from "../../middleware/env.ts";
 import { contextOf } from "../../middleware/service_context.ts";
-import { randomToken, sameToken } from "../../services/console_sessions.ts";
+import { openConsoleSession, randomToken, sameToken } from "../../services/console_sessions.ts";
 import { SESSION_ABSOLUTE_SECONDS } from "../../services/sessions.ts";
-import { signIn, signOut } from "../../services/sign_in.ts";
+import { signOut } from "../../services/sign_in.ts";
 import { Layout } from "./layout.tsx";
 import { declarePage } from "./page.ts";
 
@@ -29,7 +29,7 @@ export function signInPages(app: Hono<AppEnv>) {
     const login = typeof form.login === "string" ? form.login : "";
     const password = typeof form.password === "string" ? form.password : "";
     try {
-      const { refresh } = await signIn(contextOf(c), login, password);
+      const refresh = await openConsoleSession(contextOf(c), login, password);
       const cookie = consoleCookie(c.get("deps").config);
       setCookie(c, cookie.name, refresh, {
         path: "/",
@@ -45,6 +45,7 @@ export function signInPages(app: Hono<AppEnv>) {
         c.header("Retry-After", String(e.details.retryAfterSeconds ?? 60));
         return signInForm(c, 429, "Too many attempts; try again later");
       }
+      if (e instanceof Forbidden) return signInForm(c, 403, e.detail);
       if (e instanceof Unauthenticated) {
         return signInForm(c, 401, "The credentials are invalid or the account cannot sign in");
       }
