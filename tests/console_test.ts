@@ -245,3 +245,25 @@ appTest("console: cancel an appointment with a reason, edit a doctor's hours, ch
     assertEquals((change.details as Record<string, unknown>).added, ["admin:console"]);
   });
 });
+
+appTest(
+  "in development the session cookie is portal_console, without Secure, so plain HTTP on a LAN works",
+  async (_t, api) => {
+    const admin = await api.makeAdmin();
+    const form = await consoleRequest(api, "/admin/login");
+    const token = (await form.text()).match(/name="_csrf" value="([^"]+)"/)![1];
+    const formCookie = form.headers.getSetCookie().find((c) => c.startsWith("portal_console_form="))!;
+    assert(!/Secure/.test(formCookie));
+    const res = await consoleRequest(api, "/admin/login", {
+      method: "POST",
+      headers: { cookie: formCookie.split(";")[0] },
+      body: new URLSearchParams({ _csrf: token, login: admin.username, password: admin.password }),
+    });
+    assertEquals(res.status, 303);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith("portal_console="))!;
+    assert(cookie && /HttpOnly/.test(cookie) && /SameSite=Strict/.test(cookie) && !/Secure/.test(cookie), cookie);
+    const dashboard = await consoleRequest(api, "/admin/", { headers: { cookie: cookie.split(";")[0] } });
+    assertEquals(dashboard.status, 200);
+  },
+  { env: { APP_ENV: "development" } },
+);

@@ -38,7 +38,7 @@ export function signInPages(app: Hono<AppEnv>) {
         sameSite: "Strict",
         maxAge: SESSION_ABSOLUTE_SECONDS,
       });
-      deleteCookie(c, FORM_COOKIE, { path: "/admin/" });
+      deleteCookie(c, FORM_COOKIE, { path: "/admin/", secure: cookie.secure });
       return c.redirect(safeNext(c.req.query("next")), 303);
     } catch (e) {
       if (e instanceof RateLimited) {
@@ -58,7 +58,8 @@ export function signInPages(app: Hono<AppEnv>) {
     { method: "post", path: "/admin/logout", audit: { action: "logout", table: "sessions" } },
     async (c) => {
       await signOut(contextOf(c));
-      deleteCookie(c, consoleCookie(c.get("deps").config).name, { path: "/", secure: true });
+      const cookie = consoleCookie(c.get("deps").config);
+      deleteCookie(c, cookie.name, { path: "/", secure: cookie.secure });
       return c.redirect("/admin/login", 303);
     },
   );
@@ -66,7 +67,8 @@ export function signInPages(app: Hono<AppEnv>) {
 
 function signInForm(c: Context<AppEnv>, status: 200 | 401 | 403 | 429, error?: string) {
   const token = randomToken();
-  setCookie(c, FORM_COOKIE, token, { path: "/admin/", httpOnly: true, sameSite: "Strict", maxAge: 3600 });
+  const secure = consoleCookie(c.get("deps").config).secure;
+  setCookie(c, FORM_COOKIE, token, { path: "/admin/", httpOnly: true, secure, sameSite: "Strict", maxAge: 3600 });
   const next = c.req.query("next");
   const action = next ? `/admin/login?next=${encodeURIComponent(safeNext(next))}` : "/admin/login";
   return c.html(
