@@ -13,6 +13,12 @@ appTest("GET /admin/ without a session redirects to the sign-in page", async (_t
   const res = await consoleRequest(api, "/admin/users?search=x");
   assertEquals(res.status, 303);
   assertEquals(res.headers.get("location"), "/admin/login?next=%2Fadmin%2Fusers%3Fsearch%3Dx");
+  const huge = await consoleRequest(api, "/admin/login", {
+    method: "POST",
+    body: new URLSearchParams({ login: "x".repeat(20_000), password: "y" }),
+  });
+  assertEquals(huge.status, 413, "the sign-in form's body is bounded");
+  await huge.body?.cancel();
   const page = await consoleRequest(api, "/admin/login");
   assertEquals(page.status, 200);
   assertStringIncludes(page.headers.get("content-security-policy") ?? "", "form-action 'self'");

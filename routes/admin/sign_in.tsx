@@ -8,6 +8,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { Forbidden, RateLimited, Unauthenticated } from "../../errors.ts";
 import { consoleCookie } from "../../middleware/console.ts";
 import type { AppEnv } from "../../middleware/env.ts";
+import { limitBody } from "../../middleware/limits.ts";
 import { contextOf } from "../../middleware/service_context.ts";
 import { openConsoleSession, randomToken, sameToken } from "../../services/console_sessions.ts";
 import { SESSION_ABSOLUTE_SECONDS } from "../../services/sessions.ts";
@@ -20,7 +21,7 @@ const FORM_COOKIE = "portal_console_form";
 export function signInPages(app: Hono<AppEnv>) {
   app.get("/admin/login", (c) => signInForm(c, 200));
 
-  app.post("/admin/login", async (c) => {
+  app.post("/admin/login", limitBody(16 * 1024), async (c) => {
     const form = await c.req.parseBody();
     const token = getCookie(c, FORM_COOKIE) ?? "";
     if (!token || typeof form._csrf !== "string" || !sameToken(form._csrf, token)) {
