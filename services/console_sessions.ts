@@ -2,8 +2,9 @@
  * The admin console's sessions are the API's sessions (the `sessions` table): signing in at
  * `/admin/` opens one through the same sign-in service as `POST /token/`, so API logout,
  * suspension, password reset and "sign out everywhere" end it too. The cookie holds that
- * session's first refresh token (opaque, only its SHA-256 stored); the console checks it without
- * spending it, and a token spent elsewhere (`/token/refresh/`) no longer opens the console.
+ * session's first refresh token (opaque, only its SHA-256 stored; it lapses with that token, 7 days
+ * after sign-in); the console checks it without spending it, and a token spent elsewhere
+ * (`/token/refresh/`) no longer opens the console.
  */
 import { and, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "../db/client.ts";

@@ -11,7 +11,7 @@ import type { AppEnv } from "../../middleware/env.ts";
 import { limitBody } from "../../middleware/limits.ts";
 import { contextOf } from "../../middleware/service_context.ts";
 import { openConsoleSession, randomToken, sameToken } from "../../services/console_sessions.ts";
-import { SESSION_ABSOLUTE_SECONDS } from "../../services/sessions.ts";
+import { REFRESH_IDLE_SECONDS } from "../../services/sessions.ts";
 import { signOut } from "../../services/sign_in.ts";
 import { Layout } from "./layout.tsx";
 import { declarePage } from "./page.ts";
@@ -37,7 +37,7 @@ export function signInPages(app: Hono<AppEnv>) {
         httpOnly: true,
         secure: cookie.secure,
         sameSite: "Strict",
-        maxAge: SESSION_ABSOLUTE_SECONDS,
+        maxAge: REFRESH_IDLE_SECONDS,
       });
       deleteCookie(c, FORM_COOKIE, { path: "/admin/", secure: cookie.secure });
       return c.redirect(safeNext(c.req.query("next")), 303);
