@@ -4,6 +4,7 @@ import { notFoundHandler, onError } from "./middleware/problem.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { newRouter } from "./routes/_route.ts";
+import { adminRoutes } from "./routes/admin/index.ts";
 import { appointmentRoutes } from "./routes/appointments/index.ts";
 import { auditLogRoutes } from "./routes/auditlogs/index.ts";
 import { authRoutes } from "./routes/auth/index.ts";
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", integrationLogRoutes());
   app.route("/", auditLogRoutes());
   app.route("/", docsRoutes(app));
+  app.route("/", adminRoutes());
 
   // The sandbox provider delivers its signed events through the app, as a provider's request arrives.
   deps.paymentProvider.connect?.((request) => Promise.resolve(app.fetch(request)));

@@ -69,6 +69,8 @@ const configSchema = z.object({
   ),
   /** The page a password-reset link opens (`?token=` is appended); default: the API's own form. */
   RESET_URL: z.url().optional(),
+  /** The admin console signs a session out after this many minutes without a request (ASVS 3.3.2). */
+  CONSOLE_IDLE_MINUTES: positiveInt.max(24 * 60).default(30),
   RATE_LIMIT_LOGIN_PER_USER: positiveInt.default(10),
   RATE_LIMIT_LOGIN_PER_IP: positiveInt.default(100),
   RATE_LIMIT_FORGOT_PER_EMAIL: positiveInt.default(3),

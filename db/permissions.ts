@@ -38,6 +38,7 @@ export const PERMISSIONS = {
   "integrationlogs:write": "Append an external event to the integration logs",
   "auditlogs:read": "Read and verify the audit trail",
   "auditlogs:write": "Append an event to the audit trail",
+  "admin:console": "Sign in to the admin console (/admin/); each page still needs the permission of its API route",
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, isNull, ne, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, ilike, isNull, ne, or, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Database } from "./client.ts";
 import { taken } from "./errors.ts";
@@ -39,8 +39,9 @@ const withRoles = { ...getTableColumns(users), roles: roleNames };
 export function listUsers(
   db: Database,
   scope: UserScope,
-  query: { accountStatus?: string; role?: string; where?: SQL; orderBy: SQL[]; limit: number },
+  query: { accountStatus?: string; role?: string; search?: string; where?: SQL; orderBy: SQL[]; limit: number },
 ): Promise<UserWithRoles[]> {
+  const pattern = query.search === undefined ? undefined : `%${query.search.replace(/[\\%_]/g, "\\$&")}%`;
   const holdsRole = query.role === undefined ? undefined : sql`exists (
     select 1 from ${userRoles} ur join ${roles} r on r.id = ur.role_id
     where ur.user_id = ${users}.id and r.role_name = ${query.role})`;
@@ -49,6 +50,7 @@ export function listUsers(
       restrict(scope),
       query.accountStatus === undefined ? undefined : eq(users.accountStatus, query.accountStatus),
       holdsRole,
+      pattern === undefined ? undefined : or(ilike(users.username, pattern), ilike(users.email, pattern)),
       query.where,
     ))
     .orderBy(...query.orderBy)

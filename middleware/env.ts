@@ -25,5 +25,9 @@ export type AppEnv = {
     problem?: string;
     /** The request's Idempotency-Key, claimed by the transaction of the change it guards. */
     idempotency?: IdempotencyClaim;
+    /** Set on the admin console's requests: its audit records say `details.via = "console"`. */
+    via?: "console";
+    /** The console form token of the signed-in session (every form of a console page carries it). */
+    csrf?: string;
   };
 };

@@ -25,6 +25,7 @@ export function contextOf(c: Context<AppEnv>, options: ContextOptions = {}): Ser
     audit: c.get("audit"),
     targetId: parseRowId(c.req.param("id")),
     request: { method: c.req.method, route: c.req.routePath },
+    via: c.get("via"),
     onRecorded: () => c.set("audited", true),
     idempotency: claim && {
       claim,

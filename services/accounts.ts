@@ -57,7 +57,7 @@ export async function registerPatient(ctx: ServiceContext, input: Registration):
 
 export function listUsers(
   ctx: ServiceContext,
-  filters: { accountStatus?: string; role?: string },
+  filters: { accountStatus?: string; role?: string; search?: string },
   page: PageRequest,
 ): Promise<Slice<UserWithRoles>> {
   const scope = scopeOf(ctx, "users");

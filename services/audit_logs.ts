@@ -6,9 +6,11 @@ import {
   AUDIT_ACTIONS,
   AUDIT_LOG_ID,
   AUDIT_LOG_ORDERINGS,
+  type AuditAction,
   type AuditLogFilters,
   type AuditLogListRow,
   type AuditLogRow,
+  type AuditOutcome,
   findAuditLog,
   isPatient,
   listAuditLogs,
@@ -18,7 +20,8 @@ import { BadCheckpoint, verifyAuditChain } from "./audit_verify.ts";
 import { actorOf, scopeOf, type ServiceContext } from "./context.ts";
 import { keyset, type PageRequest, type Slice } from "./pagination.ts";
 
-export type { AuditLogListRow, AuditLogRow };
+export type { AuditAction, AuditLogListRow, AuditLogRow, AuditOutcome };
+export { AUDIT_ACTIONS, AUDIT_OUTCOMES } from "../db/audit_logs.ts";
 
 export function listEvents(
   ctx: ServiceContext,

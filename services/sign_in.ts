@@ -4,7 +4,13 @@ import { signAccessToken } from "./access_tokens.ts";
 import { actorOf, type ServiceContext } from "./context.ts";
 import { verifyAgainstNothing, verifyPassword } from "./passwords.ts";
 import { reserveLoginAttempt } from "./login_throttle.ts";
-import { revokeSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from "./sessions.ts";
+import {
+  revokeSession,
+  revokeUserSessions,
+  rotateRefreshToken,
+  sessionOfRefreshToken,
+  startSession,
+} from "./sessions.ts";
 
 export interface SignedIn {
   user: UserRow;
@@ -115,4 +121,13 @@ export async function signOut(ctx: ServiceContext, refresh?: string): Promise<vo
     for (const sessionId of sessionIds) await revokeSession(tx, sessionId, "logout", ctx.now);
     return { result: undefined, rowIds: [...sessionIds] };
   }, { action: "logout", table: "sessions" });
+}
+
+/** "Sign out everywhere": ends every live session of a user (an administrator's action, audited). */
+export async function signOutEverywhere(ctx: ServiceContext, userId: number): Promise<void> {
+  actorOf(ctx);
+  await ctx.uow.write(async (tx) => {
+    await revokeUserSessions(tx, userId, "signed_out_everywhere", ctx.now);
+    return { result: undefined, rowIds: [userId], details: { sessions: "revoked" } };
+  }, { action: "logout", table: "users" });
 }

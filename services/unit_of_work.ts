@@ -94,6 +94,8 @@ export interface UnitOfWorkOptions {
   request?: { method: string; route: string };
   /** The request's Idempotency-Key, and how to turn the result into the response kept with it. */
   idempotency?: { claim: IdempotencyClaim; waitMs: number; respond?: (result: unknown) => unknown; status?: number };
+  /** Which front end the request came through, when not the API (`console`): `details.via`. */
+  via?: string;
   /** Told each time a record is written (the request's last line of audit checks whether it was). */
   onRecorded?: () => void;
 }
@@ -134,6 +136,7 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
       patientIds: patients,
       details: {
         ...o.request,
+        ...(o.via ? { via: o.via } : {}),
         ...(rowIds.length > 1 ? { row_ids: rowIds } : {}),
         ...(rowIds.length === 0 ? { rows: 0 } : {}),
         ...touched.details,
@@ -164,7 +167,7 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
     targetTable: event.targetTable ?? null,
     targetId: event.targetId == null ? null : String(event.targetId),
     patientIds: event.patientIds ?? [],
-    details: { ...o.request, ...event.details },
+    details: { ...o.request, ...(o.via ? { via: o.via } : {}), ...event.details },
   });
   /** Failures already recorded (an append inside a check fails once, and is recorded once). */
   const recorded = new WeakSet<object>();

@@ -29,7 +29,7 @@ async function walk(dir: string, out: string[]) {
   for await (const entry of Deno.readDir(new URL(`${dir}/`, ROOT))) {
     const path = `${dir}/${entry.name}`;
     if (entry.isDirectory && entry.name !== "migrations" && entry.name !== "data") await walk(path, out);
-    else if (entry.isFile && entry.name.endsWith(".ts")) out.push(path);
+    else if (entry.isFile && /\.tsx?$/.test(entry.name)) out.push(path);
   }
 }
 

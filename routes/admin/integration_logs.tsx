@@ -1,0 +1,68 @@
+/** Integration logs: exchanges with payment providers and other systems, filtered by system and status. */
+import type { Hono } from "hono";
+import type { AppEnv } from "../../middleware/env.ts";
+import { listEntries } from "../../services/integration_logs.ts";
+import { INTEGRATIONLOGS_READ } from "./access.ts";
+import { Layout, Pager } from "./layout.tsx";
+import { declarePage, pageOf, sessionOf, stepContext, text } from "./page.ts";
+
+const STATUSES = ["pending", "success", "failed"] as const;
+
+export function integrationLogPages(app: Hono<AppEnv>) {
+  declarePage(app, {
+    method: "get",
+    path: "/admin/integrationlogs",
+    access: INTEGRATIONLOGS_READ,
+    audit: { action: "list", table: "integration_logs" },
+    mirrors: "GET /integrationlogs",
+  }, async (c) => {
+    const { principal, csrf } = sessionOf(c);
+    const q = { system: text(c.req.query("system"), 50), status: c.req.query("status") };
+    const status = STATUSES.find((s) => s === q.status);
+    const slice = await listEntries(stepContext(c), { systemName: q.system, syncStatus: status }, pageOf(c, "-id"));
+    return c.html(
+      <Layout title="Integration logs" principal={principal} csrf={csrf}>
+        <form class="filters" method="get">
+          <label>
+            System <input name="system" value={q.system ?? ""} />
+          </label>
+          <label>
+            Status
+            <select name="status">
+              <option value="">any</option>
+              {STATUSES.map((s) => <option selected={s === status}>{s}</option>)}
+            </select>
+          </label>
+          <button type="submit">Filter</button>
+        </form>
+        <table>
+          <thead>
+            <tr>
+              <th>Id</th>
+              <th>When</th>
+              <th>System</th>
+              <th>Data</th>
+              <th>Status</th>
+              <th>Attempt</th>
+              <th>Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {slice.rows.map((r) => (
+              <tr>
+                <td>{r.id}</td>
+                <td>{r.createdAt.toISOString()}</td>
+                <td>{r.systemName}</td>
+                <td>{r.dataType} {r.dataReference}</td>
+                <td class={r.syncStatus === "failed" ? "bad" : ""}>{r.syncStatus}</td>
+                <td>{r.attempt}</td>
+                <td>{r.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <Pager base="/admin/integrationlogs" query={q} next={slice.next} previous={slice.previous} />
+      </Layout>,
+    );
+  });
+}
