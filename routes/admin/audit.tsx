@@ -14,6 +14,7 @@ import { AUDIT_READ } from "./access.ts";
 import { ChainStatus } from "./dashboard.tsx";
 import { Layout, Pager } from "./layout.tsx";
 import { declarePage, pageOf, positiveInt, sessionOf, stepContext, text } from "./page.ts";
+import { ListTable } from "./list_table.tsx";
 
 const FIELDS = ["user", "patient", "table", "action", "outcome", "from", "to"] as const;
 
@@ -79,36 +80,20 @@ export function auditPages(app: Hono<AppEnv>) {
           </label>
           <button type="submit">Filter</button>
         </form>
-        <table>
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>When</th>
-              <th>User</th>
-              <th>Action</th>
-              <th>Table</th>
-              <th>Target</th>
-              <th>Outcome</th>
-              <th>Via</th>
-            </tr>
-          </thead>
-          <tbody>
-            {slice.rows.map((r) => (
-              <tr>
-                <td>
-                  <a href={`/admin/audit/${r.id}`}>{r.id}</a>
-                </td>
-                <td>{r.eventTimestamp.toISOString()}</td>
-                <td>{r.userId ?? ""}</td>
-                <td>{r.action}</td>
-                <td>{r.targetTable ?? ""}</td>
-                <td>{r.targetId ?? ""}</td>
-                <td class={r.outcome === "success" ? "" : "bad"}>{r.outcome}</td>
-                <td>{String((r.details as Record<string, unknown> | null)?.via ?? "api")}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ListTable
+          headers={["Id", "When", "User", "Action", "Table", "Target", "Outcome", "Via"]}
+          rows={slice.rows}
+          cells={(r) => [
+            <a href={`/admin/audit/${r.id}`}>{r.id}</a>,
+            r.eventTimestamp.toISOString(),
+            r.userId ?? "",
+            r.action,
+            r.targetTable ?? "",
+            r.targetId ?? "",
+            { value: r.outcome, class: r.outcome === "success" ? "" : "bad" },
+            String((r.details as Record<string, unknown> | null)?.via ?? "api"),
+          ]}
+        />
         <Pager base="/admin/audit" query={q} next={slice.next} previous={slice.previous} />
       </Layout>,
     );

@@ -7,6 +7,7 @@ import { DOCTORS_READ, DOCTORS_WRITE } from "./access.ts";
 import { ActionForm, Layout, Pager } from "./layout.tsx";
 import { declarePage, mayOpen, pageOf, positiveInt, sessionOf, stepContext, text } from "./page.ts";
 import { DAYS, doctorValues } from "./user_form.tsx";
+import { ListTable } from "./list_table.tsx";
 
 type Hours = Partial<Record<typeof DAYS[number], { start: string; end: string }[]>>;
 
@@ -26,28 +27,16 @@ export function doctorPages(app: Hono<AppEnv>) {
             </label>
             <button type="submit">Search</button>
           </form>
-          <table>
-            <thead>
-              <tr>
-                <th>Id</th>
-                <th>Name</th>
-                <th>Specialization</th>
-                <th>Time zone</th>
-              </tr>
-            </thead>
-            <tbody>
-              {slice.rows.map((d) => (
-                <tr>
-                  <td>{d.userId}</td>
-                  <td>
-                    <a href={`/admin/doctors/${d.userId}`}>{d.firstName} {d.lastName}</a>
-                  </td>
-                  <td>{d.specialization}</td>
-                  <td>{d.timeZone}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ListTable
+            headers={["Id", "Name", "Specialization", "Time zone"]}
+            rows={slice.rows}
+            cells={(d) => [
+              d.userId,
+              <a href={`/admin/doctors/${d.userId}`}>{d.firstName} {d.lastName}</a>,
+              d.specialization,
+              d.timeZone,
+            ]}
+          />
           <Pager base="/admin/doctors" query={q} next={slice.next} previous={slice.previous} />
         </Layout>,
       );

@@ -5,6 +5,7 @@ import { listEntries } from "../../services/integration_logs.ts";
 import { INTEGRATIONLOGS_READ } from "./access.ts";
 import { Layout, Pager } from "./layout.tsx";
 import { declarePage, pageOf, sessionOf, stepContext, text } from "./page.ts";
+import { ListTable } from "./list_table.tsx";
 
 const STATUSES = ["pending", "success", "failed"] as const;
 
@@ -35,32 +36,19 @@ export function integrationLogPages(app: Hono<AppEnv>) {
           </label>
           <button type="submit">Filter</button>
         </form>
-        <table>
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>When</th>
-              <th>System</th>
-              <th>Data</th>
-              <th>Status</th>
-              <th>Attempt</th>
-              <th>Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {slice.rows.map((r) => (
-              <tr>
-                <td>{r.id}</td>
-                <td>{r.createdAt.toISOString()}</td>
-                <td>{r.systemName}</td>
-                <td>{r.dataType} {r.dataReference}</td>
-                <td class={r.syncStatus === "failed" ? "bad" : ""}>{r.syncStatus}</td>
-                <td>{r.attempt}</td>
-                <td>{r.detail}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ListTable
+          headers={["Id", "When", "System", "Data", "Status", "Attempt", "Detail"]}
+          rows={slice.rows}
+          cells={(r) => [
+            r.id,
+            r.createdAt.toISOString(),
+            r.systemName,
+            `${r.dataType} ${r.dataReference}`,
+            { value: r.syncStatus, class: r.syncStatus === "failed" ? "bad" : "" },
+            r.attempt,
+            r.detail,
+          ]}
+        />
         <Pager base="/admin/integrationlogs" query={q} next={slice.next} previous={slice.previous} />
       </Layout>,
     );

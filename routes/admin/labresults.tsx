@@ -5,6 +5,7 @@ import { listLabResults } from "../../services/lab_results.ts";
 import { LABRESULTS_READ } from "./access.ts";
 import { Layout, Pager } from "./layout.tsx";
 import { declarePage, pageOf, positiveInt, sessionOf, stepContext } from "./page.ts";
+import { ListTable } from "./list_table.tsx";
 
 export function labResultPages(app: Hono<AppEnv>) {
   declarePage(app, {
@@ -25,28 +26,11 @@ export function labResultPages(app: Hono<AppEnv>) {
           </label>
           <button type="submit">Filter</button>
         </form>
-        <table>
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>Patient</th>
-              <th>Test</th>
-              <th>Status</th>
-              <th>Date</th>
-            </tr>
-          </thead>
-          <tbody>
-            {slice.rows.map(({ result: r }) => (
-              <tr>
-                <td>{r.id}</td>
-                <td>{r.patientId}</td>
-                <td>{r.testType}</td>
-                <td>{r.status}</td>
-                <td>{r.resultDate.toISOString()}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ListTable
+          headers={["Id", "Patient", "Test", "Status", "Date"]}
+          rows={slice.rows}
+          cells={({ result: r }) => [r.id, r.patientId, r.testType, r.status, r.resultDate.toISOString()]}
+        />
         <Pager base="/admin/labresults" query={q} next={slice.next} previous={slice.previous} />
       </Layout>,
     );

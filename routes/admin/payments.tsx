@@ -7,6 +7,7 @@ import { listPayments, readPayment } from "../../services/payments.ts";
 import { PAYMENTS_READ, PAYMENTS_REFUND } from "./access.ts";
 import { ActionForm, Layout, Pager } from "./layout.tsx";
 import { declarePage, mayOpen, pageOf, positiveInt, sessionOf, stepContext, text } from "./page.ts";
+import { ListTable } from "./list_table.tsx";
 
 const READ = { action: "read", table: "payments" } as const;
 const STATUSES = ["pending", "completed", "failed", "refunded"];
@@ -38,32 +39,18 @@ export function paymentPages(app: Hono<AppEnv>) {
           </label>
           <button type="submit">Filter</button>
         </form>
-        <table>
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>Patient</th>
-              <th>Amount</th>
-              <th>Status</th>
-              <th>Refunded</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {slice.rows.map((p) => (
-              <tr>
-                <td>
-                  <a href={`/admin/payments/${p.id}`}>{p.id}</a>
-                </td>
-                <td>{p.patientId}</td>
-                <td>{money(p.amount, p.currency)}</td>
-                <td>{p.status}</td>
-                <td>{money(p.refundedAmount, p.currency)}</td>
-                <td>{p.createdAt.toISOString()}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ListTable
+          headers={["Id", "Patient", "Amount", "Status", "Refunded", "Created"]}
+          rows={slice.rows}
+          cells={(p) => [
+            <a href={`/admin/payments/${p.id}`}>{p.id}</a>,
+            p.patientId,
+            money(p.amount, p.currency),
+            p.status,
+            money(p.refundedAmount, p.currency),
+            p.createdAt.toISOString(),
+          ]}
+        />
         <Pager base="/admin/payments" query={q} next={slice.next} previous={slice.previous} />
       </Layout>,
     );

@@ -8,6 +8,7 @@ import { signOutEverywhere } from "../../services/sign_in.ts";
 import { USERROLES_WRITE, USERS_ADMIN, USERS_CHANGE, USERS_READ } from "./access.ts";
 import { ActionForm, Layout, Pager } from "./layout.tsx";
 import { declarePage, holds, mayOpen, pageOf, positiveInt, sessionOf, stepContext, text } from "./page.ts";
+import { ListTable } from "./list_table.tsx";
 
 const STATUSES = ["active", "suspended", "deactivated"];
 
@@ -47,30 +48,17 @@ export function userPages(app: Hono<AppEnv>) {
           </label>
           <button type="submit">Search</button>
         </form>
-        <table>
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>Username</th>
-              <th>E-mail</th>
-              <th>Roles</th>
-              <th>Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {slice.rows.map((u) => (
-              <tr>
-                <td>{u.id}</td>
-                <td>
-                  <a href={`/admin/users/${u.id}`}>{u.username}</a>
-                </td>
-                <td>{u.email}</td>
-                <td>{u.roles.join(", ")}</td>
-                <td>{u.accountStatus}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ListTable
+          headers={["Id", "Username", "E-mail", "Roles", "Status"]}
+          rows={slice.rows}
+          cells={(u) => [
+            u.id,
+            <a href={`/admin/users/${u.id}`}>{u.username}</a>,
+            u.email,
+            u.roles.join(", "),
+            u.accountStatus,
+          ]}
+        />
         <Pager base="/admin/users" query={q} next={slice.next} previous={slice.previous} />
       </Layout>,
     );
