@@ -44,31 +44,40 @@ export function openPostgresJs(options: PostgresJsOptions) {
 }
 
 /**
- * A statement or transaction that succeeds says the database is back (the Neon pool says so on
- * each new connection; postgres.js has no such event). Without it, an error from a request that
- * started during the restart, reported after the first success, would leave the instance "down".
+ * Two things on every statement, in and out of transactions. Named statements: drizzle asks for
+ * unnamed ones (`prepare: false`) unless `.prepare()` is called; named ones, cached per connection
+ * by postgres.js, skip the parse and plan of a statement it has seen (one-row audited read: 131 →
+ * 228 req/s, 3.4 → 2.2 ms of app CPU per request, same run). And a statement or transaction that
+ * succeeds says the database is back (the Neon pool says so on each new connection; postgres.js has
+ * no such event): without it, an error from a request that started during the restart, reported
+ * after the first success, would leave the instance "down".
  */
 function watchAnswers(client: postgres.Sql, availability: DatabaseAvailability): void {
-  const unsafe = client.unsafe.bind(client);
+  // deno-lint-ignore no-explicit-any
+  const patch = (sql: any) => {
+    const unsafe = sql.unsafe.bind(sql);
+    sql.unsafe = (text: string, params?: unknown[], queryOptions?: Record<string, unknown>) => {
+      const query = unsafe(text, params, { ...queryOptions, prepare: true });
+      const resolve = query.resolve;
+      query.resolve = (value: unknown) => {
+        availability.reached();
+        return resolve(value);
+      };
+      return query;
+    };
+    return sql;
+  };
+  patch(client);
   const begin = client.begin.bind(client);
   // deno-lint-ignore no-explicit-any
-  const loose = client as any;
-  // deno-lint-ignore no-explicit-any
-  loose.unsafe = (...args: any[]) => {
+  (client as any).begin = (...args: any[]) => {
+    const run = args[args.length - 1];
     // deno-lint-ignore no-explicit-any
-    const query = (unsafe as any)(...args);
-    const resolve = query.resolve;
-    query.resolve = (value: unknown) => {
-      availability.reached();
-      return resolve(value);
-    };
-    return query;
-  };
-  // deno-lint-ignore no-explicit-any
-  loose.begin = (...args: any[]) =>
+    args[args.length - 1] = (tx: any) => run(patch(tx));
     // deno-lint-ignore no-explicit-any
-    (begin as any)(...args).then((value: unknown) => {
+    return (begin as any)(...args).then((value: unknown) => {
       availability.reached();
       return value;
     });
+  };
 }
