@@ -7,7 +7,7 @@
  * Not a test; CI does not run it. Needs wrk and a Postgres that may CREATE DATABASE.
  *
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_SECONDS=10 deno task bench
- *   BENCH_TASK=start (default) | BENCH_DRIVER=neon (the Neon driver through the in-process ws proxy)
+ *   BENCH_TASK=start (default) or start:parallel | BENCH_DRIVER=neon (the Neon driver through the in-process ws proxy)
  */
 import postgres from "postgres";
 import { freePort } from "../tests/_cluster.ts";
@@ -26,13 +26,17 @@ const url = new URL(base);
 url.pathname = `/${name}`;
 const dataDir = await Deno.makeTempDir({ prefix: "portal-bench-" });
 const proxy = driver === "neon" ? await startWsProxy({ allowed: [`${url.hostname}:${url.port || 5432}`] }) : null;
+const task = Deno.env.get("BENCH_TASK") ?? "start";
+const port = freePort();
 const env: Record<string, string> = {
   APP_ENV: "development",
   DATABASE_URL: url.toString(),
   DATABASE_DRIVER: driver,
   DATA_DIR: dataDir,
   LOG_LEVEL: "warn",
-  PORT: String(freePort()),
+  PORT: String(port),
+  // `deno serve` (start:parallel) takes its address from here, not PORT.
+  DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
   RATE_LIMIT_LOGIN_PER_IP: "100000000",
   RATE_LIMIT_LOGIN_PER_USER: "100000000",
   ...(proxy ? { NEON_WS_PROXY: `127.0.0.1:${proxy.port}` } : {}),
@@ -41,7 +45,7 @@ const rows: Row[] = [];
 let server: Awaited<ReturnType<typeof startServer>> | undefined;
 try {
   const seed = await seedBench(url.toString());
-  server = await startServer(env, { task: Deno.env.get("BENCH_TASK") ?? "start" });
+  server = await startServer(env, { task });
   const api = server.url;
   const pid = await serverPid(server.port);
   const listening = server.logs.find((l) => l.msg === "listening");
@@ -91,7 +95,7 @@ try {
     rows.push(await bare("bare driver: 200-row appointment list", url.toString(), seed.patient.id, "list"));
   }
   const rss = await peakRss(pid);
-  console.log(table(rows, { driver, seconds, rssMiB: rss }));
+  console.log(table(rows, { driver: `${driver}, deno task ${task}`, seconds, rssMiB: rss }));
 } finally {
   await server?.stop("SIGTERM");
   await proxy?.close();
