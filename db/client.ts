@@ -5,11 +5,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { Config } from "../config.ts";
 import { type Database, type DatabaseHandle, type DatabaseOptions, driverFor, type DriverName } from "./database.ts";
-import {
-  type AvailabilityLog,
-  createAvailability,
-  describeConnectionError,
-} from "./availability.ts";
+import { type AvailabilityLog, createAvailability, describeConnectionError } from "./availability.ts";
 import { configureNeonForProxy } from "./neon.ts";
 import { DatabaseSetupError, type ProbeResult, probeServerDatabase } from "./provision.ts";
 import * as schema from "./schema.ts";
