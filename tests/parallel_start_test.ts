@@ -9,6 +9,7 @@ import { generateSigningJwk } from "../services/access_tokens.ts";
 import { DRIVER, TEST_DATABASE_URL } from "./_db.ts";
 import { freePort } from "./_cluster.ts";
 import { startServer, taskArgs } from "./_server.ts";
+import { startWsProxy } from "../scripts/ws_tcp_proxy.ts";
 
 Deno.test({
   name: DRIVER === "pglite"
@@ -26,8 +27,10 @@ Deno.test({
     url.pathname = `/${name}`;
     const dataDir = await Deno.makeTempDir({ prefix: "portal-parallel-" });
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    // The Neon driver reaches this Postgres through a ws proxy; the set-up goes over TCP.
+    const proxy = DRIVER === "neon" ? await startWsProxy({ allowed: [`${base.hostname}:${base.port || 5432}`] }) : null;
     try {
-      const handle = await openDatabase({ url: url.toString(), dataDir: "" });
+      const handle = await openDatabase({ url: url.toString(), dataDir: "", driver: "postgres" });
       await handle.migrate();
       await handle.close();
       const port = freePort();
@@ -40,12 +43,14 @@ Deno.test({
         PORT: String(port),
         DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
         DENO_JOBS: "2",
+        ...(proxy ? { NEON_WS_PROXY: `127.0.0.1:${proxy.port}` } : {}),
       }, { task: "start:parallel" });
       const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`${server!.url}/ready`)));
       assertEquals(answers.map((r) => r.status), Array(8).fill(200));
       await Promise.all(answers.map((r) => r.body?.cancel()));
     } finally {
       await server?.stop("SIGTERM");
+      await proxy?.close();
       await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
       await admin.end();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
