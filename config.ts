@@ -20,6 +20,8 @@ const configSchema = z.object({
     "must be memory:// or a postgres:// URL",
   ),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** A server database's driver: unset = Neon's for `*.neon.tech`, postgres.js over TCP for any other host. */
+  DATABASE_DRIVER: z.enum(["neon", "postgres"]).optional(),
   /** host:port of a WebSocket-to-TCP proxy, for a plain Postgres reached through the Neon driver. */
   NEON_WS_PROXY: z.string().optional(),
   /** Bounds on a server database: connecting (or waiting for a pooled connection), and one statement. */

@@ -17,16 +17,23 @@ export interface AvailabilityLog {
   info(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * After the database is back, errors from statements that began while it was still away (a
+ * connection refused at start-up, 57P03) keep arriving for a moment; they do not open a new outage.
+ */
+const SETTLE_MS = 1000;
+
 export function createAvailability(log: AvailabilityLog, clock: () => number = Date.now): DatabaseAvailability {
   let up = true;
   let since = 0;
+  let backAt = -Infinity;
   return {
     get up() {
       return up;
     },
     lost(error) {
       // Waiting too long for a pooled connection, or a slow statement, is load, not an outage.
-      if (!up || isOverload(error)) return;
+      if (!up || isOverload(error) || clock() - backAt < SETTLE_MS) return;
       up = false;
       since = clock();
       log.warn("database unavailable", { error: describeConnectionError(error) });
@@ -34,13 +41,18 @@ export function createAvailability(log: AvailabilityLog, clock: () => number = D
     reached() {
       if (up) return;
       up = true;
+      backAt = clock();
       log.info("database available again", { outage_ms: clock() - since });
     },
   };
 }
 
-/** SQLSTATEs that mean the server went away or refuses connections (class 08, shutdown, start-up). */
-const CONNECTION_SQLSTATES = /^(08...|57P01|57P02|57P03|53300)$/;
+/**
+ * SQLSTATEs that mean the server went away or refuses connections (class 08, shutdown, start-up),
+ * or gave up a statement at DB_QUERY_TIMEOUT_MS (57014: postgres.js bounds statements by the server's
+ * `statement_timeout`, where the Neon driver has its own read timeout).
+ */
+const CONNECTION_SQLSTATES = /^(08...|57P01|57P02|57P03|53300|57014)$/;
 
 /** Driver messages and codes for a connection that failed, broke or timed out (Neon/pg, postgres.js, PGlite). */
 const CONNECTION_MESSAGES = [
@@ -89,7 +101,9 @@ export function isConnectionError(error: unknown): boolean {
 
 /** A connection error that says the pool or a statement was too slow, not that the database went away. */
 function isOverload(error: unknown): boolean {
-  return /timeout exceeded when trying to connect|query read timeout/i.test(describeConnectionError(error));
+  return /timeout exceeded when trying to connect|connect_timeout|query read timeout|statement timeout/i.test(
+    describeConnectionError(error),
+  );
 }
 
 /** A log-safe description: the driver's message of the innermost error (never a statement's parameters). */

@@ -1,63 +1,23 @@
 import { PGlite } from "@electric-sql/pglite";
 import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
-import { fileURLToPath } from "node:url";
 import type { SQL } from "drizzle-orm";
-import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { Config } from "../config.ts";
-import type { Database } from "./database.ts";
-import {
-  type AvailabilityLog,
-  createAvailability,
-  type DatabaseAvailability,
-  describeConnectionError,
-} from "./availability.ts";
-import { configureNeonForProxy, openNeonPool } from "./neon.ts";
-import { neonListener } from "./neon_listener.ts";
+import { type Database, type DatabaseHandle, type DatabaseOptions, driverFor, type DriverName } from "./database.ts";
+import { type AvailabilityLog, createAvailability, describeConnectionError } from "./availability.ts";
+import { configureNeonForProxy } from "./neon.ts";
 import { DatabaseSetupError, type ProbeResult, probeServerDatabase } from "./provision.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
+import { MIGRATIONS_FOLDER, openNeon, openPostgres } from "./server_database.ts";
 
-export type { Database };
-
-export interface DatabaseHandle {
-  db: Database;
-  driver: "pglite" | "neon";
-  /** Whether the database answers, as this process last saw it. */
-  availability: DatabaseAvailability;
-  /**
-   * Calls `onPayload` with each NOTIFY on `channel` (from any instance); returns the way to stop.
-   * `onReconnect` (set once) hears when the listening connection was replaced and events may have been missed.
-   */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  onReconnect(handler: () => void): void;
-  /** Applies every committed migration that has not run yet, then seeds the built-in roles. */
-  migrate(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface DatabaseOptions {
-  /** Unset: PGlite persisted under `dataDir`; `memory://`: in-memory PGlite; `postgres://…`: Neon driver. */
-  url?: string;
-  dataDir: string;
-  /** host:port of a WebSocket-to-TCP proxy in front of a plain Postgres (local and CI runs). */
-  wsProxy?: string;
-  /** Called with every SQL statement the app sends (tests count queries with it). */
-  onQuery?: (sql: string) => void;
-  /** Bounds on reaching a server database: connecting (and waiting for a pooled connection), and one statement. */
-  connectTimeoutMs?: number;
-  queryTimeoutMs?: number;
-  poolMax?: number;
-  /** Where outages are reported (once when the database goes away, once when it is back). */
-  log?: AvailabilityLog;
-}
+export type { Database, DatabaseHandle, DatabaseOptions, DriverName };
+export { driverFor, MIGRATIONS_FOLDER };
 
 export { configureNeonForProxy, DatabaseSetupError };
 
 const SILENT: AvailabilityLog = { warn() {}, info() {} };
-
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 
 /**
  * Opens the database a configuration names (the server, tasks and scripts all go through here).
@@ -68,6 +28,7 @@ export async function openConfiguredDatabase(
   config: Pick<
     Config,
     | "DATABASE_URL"
+    | "DATABASE_DRIVER"
     | "DATA_DIR"
     | "NEON_WS_PROXY"
     | "DB_CONNECT_TIMEOUT_MS"
@@ -80,9 +41,11 @@ export async function openConfiguredDatabase(
 ): Promise<DatabaseHandle> {
   const url = config.DATABASE_URL;
   let probe: ProbeResult | undefined;
-  if (url && url !== "memory://") {
+  const driver = url && url !== "memory://" ? driverFor(url, config.DATABASE_DRIVER) : undefined;
+  if (url && driver) {
     if (config.NEON_WS_PROXY) configureNeonForProxy(config.NEON_WS_PROXY);
     probe = await probeServerDatabase(url, {
+      driver,
       create: config.DB_CREATE,
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     });
@@ -95,6 +58,7 @@ export async function openConfiguredDatabase(
   }
   const handle = await openDatabase({
     url,
+    driver,
     dataDir: config.DATA_DIR,
     wsProxy: config.NEON_WS_PROXY,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
@@ -108,7 +72,10 @@ export async function openConfiguredDatabase(
 
 /** The one place that picks the database driver. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url && options.url !== "memory://") return openNeon(options.url, options);
+  if (options.url && options.url !== "memory://") {
+    const driver = options.driver ?? driverFor(options.url, Deno.env.get("DATABASE_DRIVER"));
+    return driver === "neon" ? openNeon(options.url, options) : openPostgres(options.url, options);
+  }
   if (options.url === "memory://") {
     return wrapPglite(await PGlite.create({ extensions: PGLITE_EXTENSIONS }), options.onQuery);
   }
@@ -189,40 +156,11 @@ function queryLogger(onQuery?: (sql: string) => void) {
   return onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined;
 }
 
-function openNeon(url: string, options: DatabaseOptions): DatabaseHandle {
-  const availability = createAvailability(options.log ?? SILENT);
-  const { pool, db } = openNeonPool({
-    url,
-    wsProxy: options.wsProxy,
-    connectTimeoutMs: options.connectTimeoutMs ?? 2000,
-    queryTimeoutMs: options.queryTimeoutMs ?? 5000,
-    poolMax: options.poolMax ?? 10,
-    availability,
-    logQuery: options.onQuery,
-  });
-  const reconnected = new Set<() => void>();
-  const listener = neonListener(url, availability, () => reconnected.forEach((handler) => handler()));
-  return {
-    db: db as unknown as Database,
-    driver: "neon",
-    availability,
-    listen: listener.listen,
-    onReconnect: (handler) => reconnected.add(handler),
-    migrate: async () => {
-      await migrateNeon(db, { migrationsFolder: MIGRATIONS_FOLDER });
-      await seedBuiltinRoles(db as unknown as Database);
-    },
-    close: async () => {
-      await listener.close();
-      await pool.end();
-    },
-  };
-}
-
 /** Runs raw SQL and returns its rows; the drivers agree on `rows` but the shared type does not say so. */
 export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
-  const result = await db.execute(query) as unknown as { rows: T[] };
-  return result.rows;
+  // postgres.js answers with the rows themselves; pg-compatible drivers with `{ rows }`.
+  const result = await db.execute(query) as unknown as T[] | { rows: T[] };
+  return Array.isArray(result) ? result : result.rows;
 }
 
 /** Number of migrations committed in the journal, to compare with what the database has applied. */

@@ -6,6 +6,7 @@
  * client back.
  */
 import { Client, neonConfig, Pool } from "@neondatabase/serverless";
+import WebSocket from "ws";
 import { sql } from "drizzle-orm";
 import { drizzle, NeonSession, NeonTransaction } from "drizzle-orm/neon-serverless";
 import type { PgTransactionConfig } from "drizzle-orm/pg-core";
@@ -37,6 +38,14 @@ class GuardedClient extends Client {
     return result;
   }
 }
+
+/**
+ * The `ws` package's WebSocket, not Deno's: Deno's client socket keeps Nagle's algorithm on, so a
+ * message over ~1 KB (a frame written as header + payload) waits for the server's delayed ACK,
+ * ~44 ms per statement (scripts/bench_params.ts: 50–53 ms at 1–32 KB vs 4.5–6.7 ms with `ws`,
+ * which sets TCP_NODELAY). Applies to Neon itself as much as to the local proxy.
+ */
+neonConfig.webSocketConstructor = WebSocket;
 
 export function openNeonPool(options: NeonOptions) {
   if (options.wsProxy) configureNeonForProxy(options.wsProxy);

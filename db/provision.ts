@@ -5,6 +5,7 @@
  * starts and answers 503 until it comes back).
  */
 import { Client } from "@neondatabase/serverless";
+import postgres from "postgres";
 import { isConnectionError } from "./availability.ts";
 import { sqlState } from "./errors.ts";
 
@@ -19,10 +20,11 @@ const nameOf = (url: URL) => decodeURIComponent(url.pathname.replace(/^\//, ""))
 /** Connects once to the database in `url`; creates it first when it is missing and `create` is set. */
 export async function probeServerDatabase(
   url: string,
-  options: { create: boolean; connectTimeoutMs: number },
+  options: { create: boolean; connectTimeoutMs: number; driver?: "neon" | "postgres" },
 ): Promise<ProbeResult> {
   const target = new URL(url);
-  const first = await tryConnect(url, options.connectTimeoutMs);
+  const driver = options.driver ?? "neon";
+  const first = await tryConnect(url, options.connectTimeoutMs, driver);
   if (first === null) return { state: "ok" };
   if (isConnectionError(first)) return { state: "unreachable", error: first };
   const code = sqlState(first);
@@ -34,7 +36,7 @@ export async function probeServerDatabase(
         }) or set DB_CREATE=1`,
       );
     }
-    await createDatabase(target, options.connectTimeoutMs);
+    await createDatabase(target, options.connectTimeoutMs, driver);
     return { state: "created" };
   }
   if (code === "28P01" || code === "28000") {
@@ -52,9 +54,8 @@ export async function probeServerDatabase(
  * our own timer: the driver's connect timer does not keep the process alive, and a WebSocket that
  * fails behind a proxy can leave its connect pending.
  */
-async function tryConnect(url: string, timeoutMs: number): Promise<unknown> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
-  client.on("error", () => {});
+async function tryConnect(url: string, timeoutMs: number, driver: "neon" | "postgres"): Promise<unknown> {
+  const client = connectOnce(url, timeoutMs, driver);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<Error>((resolve) =>
     timer = setTimeout(() => resolve(new Error(`timeout exceeded when trying to connect (${timeoutMs} ms)`)), timeoutMs)
@@ -71,12 +72,30 @@ async function tryConnect(url: string, timeoutMs: number): Promise<unknown> {
   return result;
 }
 
+/** One connection through either driver, with the few calls the probe needs. */
+function connectOnce(url: string, timeoutMs: number, driver: "neon" | "postgres") {
+  if (driver === "postgres") {
+    const sql = postgres(url, { max: 1, connect_timeout: timeoutMs / 1000, onnotice: () => {}, fetch_types: false });
+    return {
+      connect: () => Promise.resolve(),
+      query: (text: string) => sql.unsafe(text).then(() => undefined),
+      end: () => sql.end({ timeout: 0 }),
+    };
+  }
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on("error", () => {});
+  return {
+    connect: () => client.connect(),
+    query: (text: string) => client.query(text).then(() => undefined),
+    end: () => client.end(),
+  };
+}
+
 /** CREATE DATABASE through the server's maintenance database, with the same credentials. */
-async function createDatabase(target: URL, timeoutMs: number): Promise<void> {
+async function createDatabase(target: URL, timeoutMs: number, driver: "neon" | "postgres"): Promise<void> {
   const maintenance = new URL(target);
   maintenance.pathname = "/postgres";
-  const client = new Client({ connectionString: maintenance.toString(), connectionTimeoutMillis: timeoutMs });
-  client.on("error", () => {});
+  const client = connectOnce(maintenance.toString(), timeoutMs, driver);
   try {
     await client.connect();
     await client.query(`CREATE DATABASE "${nameOf(target).replaceAll('"', '""')}"`);

@@ -16,7 +16,7 @@ import { loadSigningKey } from "./signing_key.ts";
 export interface AppDeps {
   config: Config;
   db: Database;
-  driver: "pglite" | "neon";
+  driver: "pglite" | "neon" | "postgres";
   /** Whether the database answers; drives `/ready` and outage logging. */
   availability: DatabaseAvailability;
   /** NOTIFY from every instance (the real-time stream's fan-out), and word of a lost listening connection. */

@@ -25,6 +25,10 @@ export function installLastResort(logger: Logger): () => void {
   };
   const onError = (event: ErrorEvent) => {
     event.preventDefault();
+    if (isPostgresJsWriteRace(event.error)) {
+      logger.warn("postgres.js wrote to a connection already closed", describe(event.error));
+      return;
+    }
     logger.error("uncaught exception", { request_id: requestScope.getStore() ?? null, ...describe(event.error) });
   };
   globalThis.addEventListener("unhandledrejection", onRejection);
@@ -33,4 +37,16 @@ export function installLastResort(logger: Logger): () => void {
     globalThis.removeEventListener("unhandledrejection", onRejection);
     globalThis.removeEventListener("error", onError);
   };
+}
+
+/**
+ * postgres.js 3.4.9 defers small writes with setImmediate and can run one after the connection
+ * closed (`socket.write` on null; porsager/postgres#1154, fix pending in #1168). The statement it
+ * belonged to has already failed with CONNECTION_CLOSED, so it is a known race of a lost
+ * connection, logged as a warning, not a bug of ours.
+ */
+function isPostgresJsWriteRace(error: unknown): boolean {
+  return error instanceof TypeError && /reading 'write'/.test(error.message) &&
+    /\/postgres[@/][^\n]*\/src\/connection\.js/.test(error.stack ?? "") &&
+    /nextWrite/.test(error.stack ?? "");
 }

@@ -1,10 +1,11 @@
 /**
  * A fresh, migrated database per test. PGlite in-process by default (a clone of a migrated
- * template); with TEST_DATABASE_URL=postgres://… the same suite runs on a real Postgres through
- * the Neon driver, each test in its own database copied from a migrated template database.
+ * template); with TEST_DATABASE_URL=postgres://… the same suite runs on a real Postgres, each test
+ * in its own database copied from a migrated template database: through postgres.js over TCP, or
+ * with DATABASE_DRIVER=neon through the Neon driver and an in-process WebSocket proxy.
  */
 import { PGlite } from "@electric-sql/pglite";
-import { Client } from "@neondatabase/serverless";
+import postgres from "postgres";
 import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
 import type { NeonDatabase } from "drizzle-orm/neon-serverless";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
@@ -20,7 +21,9 @@ import {
 import { startWsProxy } from "../scripts/ws_tcp_proxy.ts";
 
 export const TEST_DATABASE_URL = Deno.env.get("TEST_DATABASE_URL");
-export const DRIVER = TEST_DATABASE_URL ? "neon" : "pglite";
+export const DRIVER: "pglite" | "neon" | "postgres" = TEST_DATABASE_URL
+  ? (Deno.env.get("DATABASE_DRIVER") === "neon" ? "neon" : "postgres")
+  : "pglite";
 
 export interface TestDatabase extends DatabaseHandle {
   /** Runs SQL as the database owner, outside the app (e.g. to prove a trigger holds). */
@@ -113,33 +116,37 @@ async function freshPostgres(url: string): Promise<TestDatabase> {
   };
 }
 
-/** Starts an in-process ws→tcp proxy (unless NEON_WS_PROXY names one) and builds the template once. */
+/**
+ * For the Neon driver, starts an in-process ws→tcp proxy (unless NEON_WS_PROXY names one); then
+ * builds the template once. The tests' own set-up statements go over TCP whatever the app's driver.
+ */
 async function setUpPostgres(url: string) {
   const baseUrl = new URL(url);
-  let proxyAddress = Deno.env.get("NEON_WS_PROXY");
-  if (!proxyAddress) {
-    const target = `${baseUrl.hostname}:${baseUrl.port || 5432}`;
-    const proxy = await startWsProxy({ allowed: [target] });
-    proxyAddress = `127.0.0.1:${proxy.port}`;
+  if (DRIVER === "neon") {
+    let proxyAddress = Deno.env.get("NEON_WS_PROXY");
+    if (!proxyAddress) {
+      const target = `${baseUrl.hostname}:${baseUrl.port || 5432}`;
+      const proxy = await startWsProxy({ allowed: [target] });
+      proxyAddress = `127.0.0.1:${proxy.port}`;
+    }
+    configureNeonForProxy(proxyAddress);
   }
-  configureNeonForProxy(proxyAddress);
   const migrations = await migrationsFingerprint();
   const template = `portal_template_${migrations}`;
-  const admin = new Client(baseUrl.toString());
-  await admin.connect();
+  const admin = postgres(baseUrl.toString(), { max: 1, onnotice: () => {} });
   try {
     // Test files run in parallel: one builds the template, the others wait for it.
-    await admin.query("select pg_advisory_lock(727274)");
-    const { rows } = await admin.query("select 1 from pg_database where datname = $1", [template]);
+    await admin.unsafe("select pg_advisory_lock(727274)");
+    const rows = await admin.unsafe("select 1 from pg_database where datname = $1", [template]);
     if (rows.length === 0) {
-      await admin.query(`DROP DATABASE IF EXISTS ${template}_building WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE ${template}_building`);
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${template}_building WITH (FORCE)`);
+      await admin.unsafe(`CREATE DATABASE ${template}_building`);
       const handle = await openDatabase({ url: withDatabase(baseUrl, `${template}_building`), dataDir: "" });
       await handle.migrate();
       await handle.close();
-      await admin.query(`ALTER DATABASE ${template}_building RENAME TO ${template}`);
+      await admin.unsafe(`ALTER DATABASE ${template}_building RENAME TO ${template}`);
     }
-    await admin.query("select pg_advisory_unlock(727274)");
+    await admin.unsafe("select pg_advisory_unlock(727274)");
   } finally {
     await admin.end();
   }
@@ -147,10 +154,9 @@ async function setUpPostgres(url: string) {
 }
 
 async function adminQuery(baseUrl: URL, sql: string) {
-  const admin = new Client(baseUrl.toString());
-  await admin.connect();
+  const admin = postgres(baseUrl.toString(), { max: 1, onnotice: () => {}, fetch_types: false });
   try {
-    await admin.query(sql);
+    return await admin.unsafe(sql);
   } finally {
     await admin.end();
   }

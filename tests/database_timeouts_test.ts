@@ -18,6 +18,7 @@ Deno.test("connection errors are told apart from statements the database refuses
     [Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }), true],
     [Object.assign(new Error("the database system is starting up"), { code: "57P03" }), true],
     [Object.assign(new Error("connection failure"), { code: "08006" }), true],
+    [Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" }), true],
     [new Error("Failed query", { cause: new Error("timeout exceeded when trying to connect") }), true],
     [Object.assign(new Error("write CONNECTION_CLOSED"), { code: "CONNECTION_CLOSED" }), true],
     [new Deno.errors.ConnectionRefused("refused"), true],

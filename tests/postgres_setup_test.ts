@@ -101,7 +101,7 @@ Deno.test({
       }]);
 
       const migrate = await migrateTask(env);
-      assertEquals([migrate.code, migrate.stdout, migrate.stderr], [0, ["migrations applied (neon)"], []]);
+      assertEquals([migrate.code, migrate.stdout, migrate.stderr], [0, [`migrations applied (${DRIVER})`], []]);
       const after = await fetch(`${server.url}/ready`);
       assertEquals([after.status, await after.json()], [200, { status: "ready" }]);
     } finally {
@@ -125,7 +125,7 @@ Deno.test({
         DB_CREATE: "1",
       });
       assertEquals([migrate.code, migrate.stderr], [0, []]);
-      assertEquals(migrate.stdout, [`database created database=${name}`, "migrations applied (neon)"]);
+      assertEquals(migrate.stdout, [`database created database=${name}`, `migrations applied (${DRIVER})`]);
     } finally {
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await proxy.close();

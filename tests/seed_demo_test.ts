@@ -104,7 +104,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "deno task seed:demo on Postgres, through the Neon driver",
+  name: `deno task seed:demo on Postgres, through the ${DRIVER === "neon" ? "Neon driver" : "postgres.js driver"}`,
   ignore: DRIVER === "pglite",
   ...processTest,
   async fn() {
