@@ -32,6 +32,10 @@ function createHub(deps: Pick<AppDeps, "listen" | "onReconnect" | "logger">): No
   const wakeAll = () => byUser.forEach((set) => set.forEach((wake) => wake()));
   const listening = deps.listen("notifications", (payload) => {
     for (const wake of byUser.get(Number(payload)) ?? []) wake();
+  }).then((stop) => {
+    // The first streams subscribed before the LISTEN was in place: what came meanwhile is theirs too.
+    wakeAll();
+    return stop;
   }).catch((e) => {
     deps.logger.warn("notification stream listener failed", { error: (e as Error)?.name });
     return undefined;
