@@ -1,4 +1,5 @@
 import { auditKeyBytes, type Config } from "../config.ts";
+import { createKeyFileOnce } from "./key_file.ts";
 
 /**
  * The audit trail's keys, derived from one secret that lives outside the database: whoever can
@@ -50,7 +51,6 @@ export async function loadAuditKey(
     }
   }
   await Deno.mkdir(config.DATA_DIR, { recursive: true });
-  const key = generateAuditKey();
-  await Deno.writeTextFile(path, key + "\n", { mode: 0o600, createNew: true });
-  return importAuditKey(auditKeyBytes(key)!);
+  const kept = await createKeyFileOnce(path, generateAuditKey() + "\n");
+  return importAuditKey(auditKeyBytes(kept)!);
 }

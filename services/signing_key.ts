@@ -1,5 +1,6 @@
 import type { Config } from "../config.ts";
 import { type AccessTokenKeys, generateSigningJwk, importSigningKey } from "./access_tokens.ts";
+import { createKeyFileOnce } from "./key_file.ts";
 
 /**
  * The access-token signing key: from JWT_PRIVATE_KEY when set (required in production);
@@ -17,7 +18,6 @@ export async function loadSigningKey(config: Config): Promise<AccessTokenKeys> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   await Deno.mkdir(config.DATA_DIR, { recursive: true });
-  const jwk = await generateSigningJwk();
-  await Deno.writeTextFile(path, jwk, { mode: 0o600, createNew: true });
+  const jwk = await createKeyFileOnce(path, await generateSigningJwk());
   return importSigningKey(jwk, retired);
 }
