@@ -1,5 +1,6 @@
 import { invalid } from "../errors.ts";
 import { Argon2Workers, hashPortable, verifyPortable } from "./argon2_portable.ts";
+import { WorkQueue } from "./work_queue.ts";
 
 /** OWASP ASVS 2.4 / OWASP cheat sheet: argon2id, m=19 MiB, t=2, p=1, stored as a PHC string. */
 // `algorithm: 2` is Algorithm.Argon2id; the const enum cannot be read under isolatedModules.
@@ -19,13 +20,19 @@ export interface PasswordHasher {
 /** `auto` takes the native addon when it loads (it needs FFI) and the portable one otherwise. */
 export type HasherChoice = "auto" | "native" | "portable";
 
-/** The native addon, or an error when it cannot load here (no `--allow-ffi`, no binary for the platform). */
-export async function nativeHasher(): Promise<PasswordHasher> {
+/** How many hashes run at once in this instance: one per core (the portable pool has as many workers). */
+export const HASH_CONCURRENCY = Math.max(1, navigator.hardwareConcurrency || 1);
+
+/**
+ * The native addon, or an error when it cannot load here (no `--allow-ffi`, no binary for the platform).
+ * Its hashes wait in a queue of `concurrency`: the addon alone starts one thread per call.
+ */
+export async function nativeHasher(queue = new WorkQueue(HASH_CONCURRENCY)): Promise<PasswordHasher> {
   const argon2 = await import("@node-rs/argon2");
   return {
     kind: "native",
-    hash: (password) => argon2.hash(password, ARGON2_OPTIONS),
-    verify: (phc, password) => argon2.verify(phc, password).catch(() => false),
+    hash: (password) => queue.run(() => argon2.hash(password, ARGON2_OPTIONS)),
+    verify: (phc, password) => queue.run(() => argon2.verify(phc, password)).catch(() => false),
   };
 }
 

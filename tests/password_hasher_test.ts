@@ -8,6 +8,7 @@ import { openDatabase } from "../db/client.ts";
 import { createAccount } from "../db/users.ts";
 import { hashPortable, verifyPortable } from "../services/argon2_portable.ts";
 import { nativeHasher, type PasswordHasher, portableHasher } from "../services/passwords.ts";
+import { WorkQueue } from "../services/work_queue.ts";
 import { exitWithin, startServer } from "./_server.ts";
 
 const PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/;
@@ -166,4 +167,25 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("native hashes wait in a queue: 16 sign-ins at once run two hashes at a time, all answered", async () => {
+  const queue = new WorkQueue(2);
+  const native = await nativeHasher(queue);
+  const phc = await native.hash(PASSWORD);
+  const checks = Array.from({ length: 16 }, (_, i) => native.verify(phc, i % 2 ? PASSWORD : "wrong password"));
+  assertEquals([queue.running, queue.waiting], [2, 14]);
+  assertEquals(await Promise.all(checks), Array.from({ length: 16 }, (_, i) => i % 2 === 1));
+  assertEquals([queue.running, queue.waiting], [0, 0]);
+});
+
+Deno.test("a work queue runs in arrival order, and a task that fails hands its slot on", async () => {
+  const queue = new WorkQueue(1);
+  const order: number[] = [];
+  const failing = queue.run(() => Promise.reject(new Error("boom")));
+  const rest = [1, 2, 3].map((n) => queue.run(() => Promise.resolve(order.push(n))));
+  assertEquals(queue.waiting, 3);
+  await failing.then(() => assert(false, "the failure is the caller's"), () => {});
+  await Promise.all(rest);
+  assertEquals([order, queue.running], [[1, 2, 3], 0]);
 });
