@@ -74,12 +74,23 @@ export async function markNotification(
   return updated;
 }
 
+/** First key of the per-user advisory locks notification writers take (the second is the user id). */
+const NOTIFICATION_LOCK_SPACE = 0x4e4f54; // "NOT"
+
 /**
  * Inserts notifications and tells every instance's stream (NOTIFY on commit). One per event and
  * user: a relay that ran an event twice would add nothing the second time.
  */
 export async function insertNotifications(tx: Database, rows: NewNotification[], now: Date) {
   if (rows.length === 0) return [];
+  // A stream sends what lies above the last id it sent, so a user's ids must become visible in
+  // order: two writers (relays of two instances, an administrator's POST) could otherwise commit a
+  // higher id first and the stream would step over the lower one for good. Writers for one user
+  // take turns until commit, in ascending user order so two of them cannot deadlock. The caller
+  // runs in a transaction (the lock is the transaction's).
+  for (const userId of [...new Set(rows.map((r) => r.userId))].sort((a, b) => a - b)) {
+    await tx.execute(sql`select pg_advisory_xact_lock(${NOTIFICATION_LOCK_SPACE}, ${userId})`);
+  }
   const inserted = await tx.insert(notifications)
     .values(rows.map((r) => ({ ...r, createdAt: now })))
     .onConflictDoNothing({ target: [notifications.outboxId, notifications.userId] })

@@ -92,3 +92,34 @@ appTest(
   },
   STREAM,
 );
+
+appTest(
+  "a user's notification ids become visible in order: a second writer waits for the first one's commit",
+  async (_t, api) => {
+    // Without the wait, the second writer's higher id commits first, a stream sends it, and the lower
+    // id that commits after it is never sent (a stream sends only what lies above its last id).
+    const alice = await api.makePatient();
+    const row = { userId: alice.id, type: "general" as const, title: "t", message: "m" };
+    let releaseFirst!: () => void;
+    const firstHolds = new Promise<void>((resolve) => releaseFirst = resolve);
+    let firstInserted!: () => void;
+    const firstIn = new Promise<void>((resolve) => firstInserted = resolve);
+    const first = api.db.transaction(async (tx) => {
+      const [n] = await insertNotifications(tx as unknown as typeof api.db, [row], api.clock.now());
+      firstInserted();
+      await firstHolds;
+      return n.id;
+    });
+    await firstIn;
+    let secondDone = false;
+    const second = api.db.transaction(async (tx) =>
+      (await insertNotifications(tx as unknown as typeof api.db, [row], api.clock.now()))[0].id
+    ).finally(() => secondDone = true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const waited = !secondDone;
+    releaseFirst();
+    const [a, b] = await Promise.all([first, second]);
+    assert(waited, "the second writer committed while the first one's notification was still uncommitted");
+    assert(a < b, `ids ${a} then ${b}`);
+  },
+);
