@@ -83,22 +83,27 @@ Deno.test({
       await t.step("a notification created through A reaches the stream on B within a second", async () => {
         const latencies: number[] = [];
         for (let i = 0; i < 200; i++) {
+          // From before the POST to A until B's stream has the event: an upper bound on commit → stream.
+          const sent = performance.now();
           const res = await fetch(`${a.url}/notifications/`, {
             method: "POST",
             headers: { "content-type": "application/json", authorization: `Bearer ${rootToken}` },
             body: JSON.stringify({ user: alice.id, title: `Notice ${i}`, message: "The clinic is closed on Monday." }),
           });
-          const committed = performance.now();
           const created = await res.json();
           assertEquals(res.status, 201);
           const event = await stream.next(5000);
           assertEquals(Number(event?.id), created.id);
-          latencies.push(performance.now() - committed);
+          latencies.push(performance.now() - sent);
         }
         latencies.sort((x, y) => x - y);
         const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1);
-        console.log(`A → stream on B, 200 notifications: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${p(1)} ms`);
-        assert(latencies[0] < 1000 && Number(p(0.5)) < 1000, "within a second");
+        console.log(
+          `A → stream on B, 200 notifications (POST sent → event on B): p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${
+            p(1)
+          } ms`,
+        );
+        assert(latencies.at(-1)! < 1000, `every one within a second; the slowest took ${p(1)} ms`);
       });
 
       await t.step("a rate limit reached on A holds on B", async () => {
