@@ -25,6 +25,7 @@ interface Answer {
   status: number;
   type?: string;
   contentType: string | null;
+  retryAfter?: string | null;
   at: number;
   /** How long the request took, in milliseconds. */
   took: number;
@@ -97,12 +98,15 @@ Deno.test({
             }
             const failures = run.answers.filter((a) => a.status < 200 || a.status >= 300);
             const wrong = failures.filter((a) =>
-              a.status !== 503 || a.contentType !== PROBLEM || a.type !== UNAVAILABLE
+              a.status !== 503 || a.contentType !== PROBLEM || a.type !== UNAVAILABLE ||
+              !/^[1-9]\d*$/.test(a.retryAfter ?? "")
             );
             assertEquals(
-              wrong.map((a) => `${a.status} ${a.type}`),
+              wrong.map((a) => `${a.status} ${a.type} Retry-After ${a.retryAfter}`),
               [],
-              `every failure is 503 database-unavailable: ${wrong.slice(0, 5).map((a) => `${a.status} ${a.type}`)}`,
+              `every failure is 503 database-unavailable with Retry-After: ${
+                wrong.slice(0, 5).map((a) => `${a.status} ${a.type}`)
+              }`,
             );
             const during = failures.filter((a) => a.at >= run.stoppedAt && a.at <= run.restartedAt).length;
             assert(during > 0, "requests were refused during the outage");
@@ -133,7 +137,9 @@ Deno.test({
         ),
         [],
       );
-      console.log(`database outage: ${figures.join("; ")}; ${Date.now() - started} ms in all`);
+      const total = Date.now() - started;
+      console.log(`database outage: ${figures.join("; ")}; ${total} ms in all`);
+      assert(total < 60_000, `the fault test took ${total} ms, over a minute`);
     } finally {
       await server?.stop("SIGKILL");
       await proxy.close();
@@ -226,6 +232,7 @@ async function outage(
       status: res.status,
       type: json.type,
       contentType: res.headers.get("content-type"),
+      retryAfter: res.headers.get("retry-after"),
       at: Date.now(),
       took: Date.now() - sent,
       id: json.id,
