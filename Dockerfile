@@ -14,7 +14,7 @@ FROM denoland/deno:debian-${DENO_VERSION} AS build
 WORKDIR /app
 ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1
 COPY deno.json deno.lock ./
-# The patched postgres.js that deno.json links in place of the registry's (vendor/postgres/PATCHED.md).
+# The patched postgres.js that deno.json maps in place of the registry's (vendor/postgres/PATCHED.md).
 COPY vendor/ vendor/
 # The npm packages (the argon2 addon's binary for this platform included) into node_modules/ and DENO_DIR.
 RUN deno install --frozen

@@ -6,6 +6,8 @@
  */
 import postgres from "postgres";
 import { drizzle } from "drizzle-orm/postgres-js";
+// drizzle is typed against the registry's copy of postgres.js; ours (vendor/postgres) is the same API.
+import type { Sql as RegistrySql } from "postgres-registry";
 import type { DatabaseAvailability } from "./availability.ts";
 import * as schema from "./schema.ts";
 
@@ -34,7 +36,11 @@ export function postgresJsSettings(options: Pick<PostgresJsOptions, "connectTime
 export function openPostgresJs(options: PostgresJsOptions) {
   const client = postgres(options.url, { ...postgresJsSettings(options), max: options.poolMax });
   watchAnswers(client, options.availability);
-  const db = drizzle({ client, schema, logger: options.logQuery && { logQuery: options.logQuery } });
+  const db = drizzle({
+    client: client as unknown as RegistrySql,
+    schema,
+    logger: options.logQuery && { logQuery: options.logQuery },
+  });
   // drizzle makes date and time values pass through untouched (its columns send strings); a Date
   // bound in a raw `sql` fragment would then reach the wire as an object. Send it as ISO text.
   for (const oid of [1082, 1114, 1184]) {
