@@ -5,9 +5,17 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { and, eq, isNull } from "drizzle-orm";
-import { appointments, auditLogs, doctorProfiles, sessions, users } from "../db/schema.ts";
-import { apiSessionClient, consoleRequest, consoleSignIn, SESSION_COOKIE } from "./_console.ts";
-import { appTest } from "./_fixtures.ts";
+import { appointments, auditLogs, doctorProfiles, rolePermissions, roles, sessions, users } from "../db/schema.ts";
+import { ALL_PERMISSIONS, BUILTIN_ROLES } from "../services/permissions.ts";
+import {
+  apiSessionClient,
+  type ConsoleClient,
+  consoleRequest,
+  consoleSignIn,
+  makeStaff,
+  SESSION_COOKIE,
+} from "./_console.ts";
+import { appTest, type TestApp } from "./_fixtures.ts";
 
 appTest("GET /admin/ without a session redirects to the sign-in page", async (_t, api) => {
   const res = await consoleRequest(api, "/admin/users?search=x");
@@ -142,6 +150,42 @@ appTest("API logout, suspension and idle time end the console session", async (t
   });
 });
 
+appTest("a password reset and sign out everywhere end the console session", async (t, api) => {
+  const refusedAt = async (client: ConsoleClient, path: string) => {
+    const res = await client.get(path);
+    await res.body?.cancel();
+    return [res.status, res.headers.get("location")];
+  };
+  await t.step("a password reset through the API", async () => {
+    const admin = await api.makeAdmin();
+    const client = await consoleSignIn(api, admin);
+    assertEquals((await refusedAt(client, "/admin/users"))[0], 200);
+    assertEquals((await api.request("POST", "/forgot-password/", { body: { email: admin.email } })).status, 202);
+    const token = decodeURIComponent((await api.mails()).at(-1)!.match(/reset-password\/\?token=([^\s]+)/)![1]);
+    const reset = await api.request("POST", "/reset-password/", {
+      body: { token, new_password: "a brand new passphrase 42" },
+    });
+    assertEquals(reset.status, 204, reset.text);
+    assertEquals(await refusedAt(client, "/admin/users"), [303, "/admin/login?next=%2Fadmin%2Fusers"]);
+    const post = await client.post(`/admin/users/${admin.id}/signout`);
+    assertEquals([post.status, post.headers.get("location")], [303, "/admin/login"]);
+  });
+  await t.step("sign out everywhere by another administrator, from the console", async () => {
+    const [target, other] = [await api.makeAdmin(), await api.makeAdmin()];
+    const sessions = [await consoleSignIn(api, target), await consoleSignIn(api, target)];
+    const operator = await consoleSignIn(api, other);
+    const res = await operator.post(`/admin/users/${target.id}/signout`);
+    assertEquals([res.status, res.headers.get("location")], [
+      303,
+      `/admin/users/${target.id}?notice=Signed%20out%20everywhere`,
+    ]);
+    for (const client of sessions) {
+      assertEquals(await refusedAt(client, "/admin/"), [303, "/admin/login?next=%2Fadmin%2F"]);
+    }
+    assertEquals((await refusedAt(operator, "/admin/"))[0], 200, "the operator's own session goes on");
+  });
+});
+
 appTest("console writes go through the services and are recorded with via=console", async (_t, api) => {
   const admin = await api.makeAdmin();
   const client = await consoleSignIn(api, admin);
@@ -231,26 +275,103 @@ appTest("console: cancel an appointment with a reason, edit a doctor's hours, ch
     assertStringIncludes(page, "09:00–09:30 · 09:30–10:00"); // 2030-01-01 is a Tuesday
   });
 
-  await t.step("the role grid: admin:console granted to the patient role, recorded as permission_change", async () => {
+  await t.step("the role grid: admin:console granted to a custom role, recorded as permission_change", async () => {
+    await makeStaff(api, "front_desk", ["users:read:any"]);
+    const custom = (await api.db.query.roles.findFirst({ where: (r, { eq }) => eq(r.roleName, "front_desk") }))!;
     const grid = await (await client.get("/admin/roles")).text();
-    const shown = [...grid.matchAll(/name="shown" value="(\d+)"/g)].map((m) => m[1]);
-    const patientRole = (await api.db.query.roles.findFirst({ where: (r, { eq }) => eq(r.roleName, "patient") }))!;
-    const body = new URLSearchParams({ _csrf: client.csrf });
-    for (const id of shown) body.append("shown", id);
-    const [rolePerms] = [[...grid.matchAll(new RegExp(`name="grant:(\\d+)" value="([^"]+)" checked`, "g"))]];
-    for (const m of rolePerms) body.append(`grant:${m[1]}`, m[2]);
-    body.append(`grant:${patientRole.id}`, "admin:console");
-    const res = await consoleRequest(api, "/admin/roles", {
-      method: "POST",
-      headers: { cookie: `${SESSION_COOKIE}=${client.session}` },
-      body,
-    });
+    const body = gridForm(grid, client.csrf);
+    body.append(`grant:${custom.id}`, "admin:console");
+    const res = await postGrid(api, client.session, body);
     assertEquals(res.status, 303, await res.text());
     assertStringIncludes(res.headers.get("location")!, "1%20role(s)%20changed");
     const [change] = await recorded("permission_change", "roles");
     assertEquals((change.details as Record<string, unknown>).added, ["admin:console"]);
   });
 });
+
+appTest("the role grid keeps built-in roles read-only; custom roles stay editable", async (t, api) => {
+  const admin = await api.makeAdmin();
+  const client = await consoleSignIn(api, admin);
+  await makeStaff(api, "front_desk", ["users:read:any"]);
+  const all = await api.db.select().from(roles);
+  const builtin = all.filter((r) => r.builtin);
+  const custom = all.find((r) => r.roleName === "front_desk")!;
+  assertEquals(builtin.map((r) => r.roleName).sort(), Object.keys(BUILTIN_ROLES).sort());
+  const permissionsOf = async () =>
+    (await api.db.select().from(rolePermissions)).map((r) => `${r.roleId}:${r.permission}`).sort();
+
+  await t.step("every built-in column is rendered disabled, a custom one is not", async () => {
+    const grid = await (await client.get("/admin/roles")).text();
+    for (const role of builtin) {
+      const boxes = [...grid.matchAll(new RegExp(`<input[^>]*name="grant:${role.id}"[^>]*>`, "g"))].map((m) => m[0]);
+      assertEquals(boxes.length, ALL_PERMISSIONS.length, role.roleName);
+      assert(boxes.every((b) => / disabled/.test(b)), `${role.roleName} is read-only`);
+      assert(!grid.includes(`name="shown" value="${role.id}"`), `${role.roleName} is not posted back`);
+    }
+    const boxes = [...grid.matchAll(new RegExp(`<input[^>]*name="grant:${custom.id}"[^>]*>`, "g"))].map((m) => m[0]);
+    assert(boxes.length > 0 && boxes.every((b) => !/ disabled/.test(b)), "the custom role is editable");
+    assertStringIncludes(grid, `name="shown" value="${custom.id}"`);
+  });
+
+  await t.step(
+    "a post that changes the doctor or the patient role is refused, audited, and changes nothing",
+    async () => {
+      const before = await permissionsOf();
+      const grid = await (await client.get("/admin/roles")).text();
+      for (const name of ["doctor", "patient"]) {
+        const role = builtin.find((r) => r.roleName === name)!;
+        const body = gridForm(grid, client.csrf);
+        body.append("shown", String(role.id));
+        body.append(`grant:${role.id}`, "admin:console");
+        body.append(`grant:${custom.id}`, "admin:console"); // refused as a whole: the custom role is not changed either
+        const res = await postGrid(api, client.session, body);
+        assertEquals(res.status, 409);
+        assertStringIncludes(await res.text(), `The built-in role ${name} cannot be changed in the console`);
+      }
+      assertEquals(await permissionsOf(), before);
+      const denied = await api.db.select().from(auditLogs).where(
+        and(eq(auditLogs.action, "permission_change"), eq(auditLogs.outcome, "denied")),
+      );
+      assertEquals(
+        denied.map((r) => [r.userId, r.targetTable, (r.details as Record<string, unknown>).via]),
+        [[admin.id, "roles", "console"], [admin.id, "roles", "console"]],
+      );
+      assertEquals(
+        denied.map((r) => (r.details as Record<string, unknown>).reason),
+        ["builtin-role", "builtin-role"],
+      );
+    },
+  );
+
+  await t.step("the grid as the browser posts it still changes a custom role", async () => {
+    const grid = await (await client.get("/admin/roles")).text();
+    const body = gridForm(grid, client.csrf);
+    body.append(`grant:${custom.id}`, "payments:read");
+    const res = await postGrid(api, client.session, body);
+    assertEquals([res.status, res.headers.get("location")], [303, "/admin/roles?notice=1%20role(s)%20changed"]);
+    const granted = await api.db.select().from(rolePermissions).where(eq(rolePermissions.roleId, custom.id));
+    assertEquals(granted.map((r) => r.permission).sort(), ["payments:read", "users:read:any"]);
+  });
+});
+
+/** Posts the role grid (its repeated fields, which `ConsoleClient.post` cannot send). */
+function postGrid(api: TestApp, session: string, body: URLSearchParams): Promise<Response> {
+  return consoleRequest(api, "/admin/roles", {
+    method: "POST",
+    headers: { cookie: `${SESSION_COOKIE}=${session}` },
+    body,
+  });
+}
+
+/** The role grid's form as a browser submits it: the shown roles and the ticked boxes that are not disabled. */
+function gridForm(grid: string, csrf: string): URLSearchParams {
+  const body = new URLSearchParams({ _csrf: csrf });
+  for (const m of grid.matchAll(/name="shown" value="(\d+)"/g)) body.append("shown", m[1]);
+  for (const m of grid.matchAll(/<input[^>]*name="grant:(\d+)" value="([^"]+)"[^>]*>/g)) {
+    if (/ checked/.test(m[0]) && !/ disabled/.test(m[0])) body.append(`grant:${m[1]}`, m[2]);
+  }
+  return body;
+}
 
 appTest(
   "in development the session cookie is portal_console, without Secure, so plain HTTP on a LAN works",

@@ -1,12 +1,15 @@
 /**
  * Roles × permissions: the grid of every role and permission code; holders of `roles:write`
- * change it through the API's role service (its ceiling and its audit records). The `admin`
- * column is fixed (it holds every permission), and no role is renamed or deleted here.
+ * change it through the API's role service (its ceiling and its audit records). The built-in
+ * roles' columns (`admin`, `doctor`, `patient`: whatever db/seed.ts seeds) are read-only here, so
+ * a click cannot hand every patient a permission; only custom roles are edited, and no role is
+ * renamed or deleted here.
  */
 import type { Hono } from "hono";
 import type { AppEnv } from "../../middleware/env.ts";
+import { Conflict } from "../../errors.ts";
 import { ALL_PERMISSIONS, type Permission, PERMISSIONS } from "../../services/permissions.ts";
-import { changeRole, listRoles } from "../../services/roles.ts";
+import { changeRole, listRoles, type RoleWithPermissions } from "../../services/roles.ts";
 import { ROLES_READ, ROLES_WRITE } from "./access.ts";
 import { CsrfField, Layout } from "./layout.tsx";
 import { declarePage, mayOpen, sessionOf, stepContext, text } from "./page.ts";
@@ -20,9 +23,7 @@ export function rolePages(app: Hono<AppEnv>) {
       <Layout title="Roles and permissions" principal={principal} csrf={csrf} notice={text(c.req.query("notice"))}>
         <form method="post" action="/admin/roles" id="role-grid">
           <CsrfField token={csrf} />
-          {roles.filter((r) => r.roleName !== "admin").map((r) => (
-            <input type="hidden" name="shown" value={String(r.id)} />
-          ))}
+          {roles.filter((r) => !r.builtin).map((r) => <input type="hidden" name="shown" value={String(r.id)} />)}
           <table>
             <thead>
               <tr>
@@ -41,7 +42,7 @@ export function rolePages(app: Hono<AppEnv>) {
                         name={`grant:${r.id}`}
                         value={code}
                         checked={r.roleName === "admin" || r.permissions.includes(code)}
-                        disabled={!editable || r.roleName === "admin"}
+                        disabled={!editable || r.builtin}
                         aria-label={`${r.roleName}: ${code}`}
                       />
                     </td>
@@ -71,17 +72,32 @@ export function rolePages(app: Hono<AppEnv>) {
     const roles = (await listRoles(stepContext(c), { ordering: "id", pageSize: 200 })).rows;
     // Only the roles the submitted grid showed: a post without the grid changes nothing.
     const shown = new Set([form.shown].flat().filter((v) => typeof v === "string"));
+    const differs = (role: RoleWithPermissions) =>
+      grantsOf(form, role.id).join() !== [...role.permissions].sort().join();
+    // A built-in role the post names (its column is disabled, so the grid never sends it) is refused
+    // before anything changes; the refusal is recorded as a denied permission_change.
+    const builtin = roles.find((r) =>
+      r.builtin && (shown.has(String(r.id)) || form[`grant:${r.id}`] !== undefined) && differs(r)
+    );
+    if (builtin) {
+      throw new Conflict(
+        "builtin-role",
+        `The built-in role ${builtin.roleName} cannot be changed in the console; create a custom role instead`,
+      );
+    }
     let changed = 0;
-    for (const role of roles.filter((r) => r.roleName !== "admin" && shown.has(String(r.id)))) {
-      const sent = form[`grant:${role.id}`];
-      const wanted = (Array.isArray(sent) ? sent : sent === undefined ? [] : [sent])
-        .filter((v): v is Permission => typeof v === "string" && (ALL_PERMISSIONS as string[]).includes(v))
-        .sort();
-      const current = [...role.permissions].sort();
-      if (wanted.join() === current.join()) continue;
-      await changeRole(stepContext(c), role.id, { permissions: wanted });
+    for (const role of roles.filter((r) => !r.builtin && shown.has(String(r.id)) && differs(r))) {
+      await changeRole(stepContext(c), role.id, { permissions: grantsOf(form, role.id) });
       changed++;
     }
     return c.redirect(`/admin/roles?notice=${encodeURIComponent(`${changed} role(s) changed`)}`, 303);
   });
+}
+
+/** The catalogue codes the form ticks for a role, sorted (unknown codes are dropped). */
+function grantsOf(form: Record<string, string | File | (string | File)[]>, roleId: number): Permission[] {
+  const sent = form[`grant:${roleId}`];
+  return (Array.isArray(sent) ? sent : sent === undefined ? [] : [sent])
+    .filter((v): v is Permission => typeof v === "string" && (ALL_PERMISSIONS as string[]).includes(v))
+    .sort();
 }
