@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { notifications } from "../db/schema.ts";
 import { insertNotifications } from "../db/notifications.ts";
-import { appTest, type TestApp } from "./_fixtures.ts";
+import { type Actor, appTest, type TestApp } from "./_fixtures.ts";
 import { readSse } from "./_sse.ts";
 
 const STREAM = { env: { STREAM_HEARTBEAT_SECONDS: "1", STREAM_SESSION_CHECK_MS: "100" } };
@@ -89,6 +89,62 @@ appTest(
     api.clock.advance(-3600);
     assertEquals((await api.request("POST", "/logout/", { token: access })).status, 204);
     assertEquals(await stream.next(3000), null, "the stream ended with the session");
+  },
+  STREAM,
+);
+
+/** The reset token from the last mail the file transport wrote. */
+async function resetTokenFromMail(api: TestApp): Promise<string> {
+  const match = (await api.mails()).at(-1)?.match(/reset-password\/\?token=([^\s]+)/);
+  assert(match, "a reset link was mailed");
+  return decodeURIComponent(match[1]);
+}
+
+/** Opens a stream and checks it is live: a notification arrives on it. */
+async function liveStream(api: TestApp, user: Actor, token: string) {
+  const stream = readSse(await api.raw("/notifications/stream/", { token }));
+  assertEquals(stream.status, 200);
+  await notify(api, user.id, 1);
+  assertEquals((await stream.next())?.event, "notification");
+  return stream;
+}
+
+appTest("the stream closes within a few seconds when a password reset ends its session", async (_t, api) => {
+  const alice = await api.makePatient();
+  const { access } = await api.signIn(alice);
+  const stream = await liveStream(api, alice, access);
+  assertEquals((await api.request("POST", "/forgot-password/", { body: { email: alice.email } })).status, 202);
+  const token = await resetTokenFromMail(api);
+  assertEquals(stream.ended, false, "asking for a reset link ends nothing");
+  const reset = await api.request("POST", "/reset-password/", {
+    body: { token, new_password: "a brand new passphrase 42" },
+  });
+  assertEquals(reset.status, 204, reset.text);
+  assertEquals(await stream.next(3000), null, "the stream ended with the session");
+}, STREAM);
+
+appTest(
+  "the stream closes within a few seconds when the account is suspended, by an administrator or in the table",
+  async (t, api) => {
+    const [alice, admin] = [await api.makePatient(), await api.makeAdmin()];
+    const adminToken = (await api.signIn(admin)).access;
+    await t.step("an administrator suspends the account (its sessions are revoked)", async () => {
+      const stream = await liveStream(api, alice, (await api.signIn(alice)).access);
+      const res = await api.request("PATCH", `/users/${alice.id}/`, {
+        token: adminToken,
+        body: { account_status: "suspended" },
+      });
+      assertEquals([res.status, res.body.account_status], [200, "suspended"]);
+      assertEquals(await stream.next(3000), null, "the stream ended with the suspension");
+    });
+    await t.step("the status alone, with the session left unrevoked, also ends the stream", async () => {
+      await api.setStatus(alice, "active");
+      const stream = await liveStream(api, alice, (await api.signIn(alice)).access);
+      await api.setStatus(alice, "suspended");
+      assertEquals(await stream.next(3000), null, "the stream ended with the suspension");
+    });
+    // The administrator's own stream is untouched.
+    await liveStream(api, admin, adminToken).then((s) => s.close());
   },
   STREAM,
 );
