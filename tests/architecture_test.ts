@@ -44,7 +44,15 @@ const ALLOWED: Record<string, (target: string, from: string) => boolean> = {
   "errors.ts": () => false,
   db: (t) =>
     t === "errors.ts" || t === "config.ts" || t.startsWith("db/") ||
-    isPackage(t, ["drizzle-orm", "@neondatabase/serverless", "postgres", "ws", "@electric-sql/pglite", "node:"]),
+    isPackage(t, [
+      "drizzle-orm",
+      "@neondatabase/serverless",
+      "postgres",
+      "postgres-registry",
+      "ws",
+      "@electric-sql/pglite",
+      "node:",
+    ]),
   services: (t) =>
     t === "errors.ts" || t === "config.ts" || t.startsWith("db/") || t.startsWith("services/") ||
     isPackage(t, ["drizzle-orm", "jose", "@node-rs/argon2", "hash-wasm", "nodemailer", "stripe", "node:"]),
