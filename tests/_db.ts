@@ -13,6 +13,7 @@ import type { PgliteDatabase } from "drizzle-orm/pglite";
 import {
   configureNeonForProxy,
   type DatabaseHandle,
+  type DatabaseOptions,
   MIGRATIONS_FOLDER,
   openDatabase,
   PGLITE_EXTENSIONS,
@@ -33,8 +34,11 @@ export interface TestDatabase extends DatabaseHandle {
   dispose(): Promise<void>;
 }
 
-export function freshDatabase(): Promise<TestDatabase> {
-  return TEST_DATABASE_URL ? freshPostgres(TEST_DATABASE_URL) : freshPglite();
+/** Bounds for a server database, as the app's config gives them (PGlite has none). */
+export type ServerBounds = Pick<DatabaseOptions, "connectTimeoutMs" | "queryTimeoutMs">;
+
+export function freshDatabase(bounds: ServerBounds = {}): Promise<TestDatabase> {
+  return TEST_DATABASE_URL ? freshPostgres(TEST_DATABASE_URL, bounds) : freshPglite();
 }
 
 let pgliteTemplate: Promise<PGlite> | undefined;
@@ -97,14 +101,14 @@ export async function databaseMigratedTo(tag: string): Promise<TestDatabase> {
 
 let neonSetup: Promise<{ baseUrl: URL; template: string }> | undefined;
 
-async function freshPostgres(url: string): Promise<TestDatabase> {
+async function freshPostgres(url: string, bounds: ServerBounds): Promise<TestDatabase> {
   neonSetup ??= setUpPostgres(url);
   const { baseUrl, template } = await neonSetup;
   const name = `portal_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   await adminQuery(baseUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
   const dbUrl = withDatabase(baseUrl, name);
   const queries: string[] = [];
-  const handle = await openDatabase({ url: dbUrl, dataDir: "", onQuery: (sql) => queries.push(sql) });
+  const handle = await openDatabase({ url: dbUrl, dataDir: "", onQuery: (sql) => queries.push(sql), ...bounds });
   return {
     ...handle,
     queries,

@@ -182,7 +182,10 @@ export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp
     LOG_LEVEL: Deno.env.get("TEST_LOG_LEVEL") ?? "silent",
     ...options.env,
   });
-  const database = await freshDatabase();
+  const database = await freshDatabase({
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
+  });
   const clock = new TestClock();
   const logger = createLogger(config.LOG_LEVEL);
   const mailDir = `${dataDir}/mail`;

@@ -54,7 +54,8 @@ appTest(
     ));
     const statuses = results.map((r) => r.status);
     assertEquals(statuses.filter((s) => s === 201).length, 1, JSON.stringify(statuses));
-    assertEquals(statuses.filter((s) => s === 409).length, 49);
+    const others = results.filter((r) => r.status !== 201 && r.status !== 409);
+    assertEquals(others.length, 0, JSON.stringify(others.map((r) => [r.status, r.body])));
     const stored = await rows(api);
     assertEquals(stored.length, 1);
     const winner = results.find((r) => r.status === 201)!;
@@ -71,9 +72,12 @@ appTest(
     const denied = await api.db.select({ n: count() }).from(auditLogs).where(
       and(eq(auditLogs.targetTable, "appointments"), eq(auditLogs.outcome, "denied")),
     );
-    assertEquals(denied[0].n, 49);
+    assertEquals(denied[0].n, 49, "one denied record per refused booking");
   },
-  { env: { RATE_LIMIT_LOGIN_PER_IP: "1000" } },
+  // The 49 losers wait inside their INSERT for the winner's commit; on a loaded CI machine that
+  // wait can pass the default 5 s statement timeout (a 503, not a 409). What is tested here is
+  // that exactly one wins, so the timeout is set out of the way.
+  { env: { RATE_LIMIT_LOGIN_PER_IP: "1000", DB_QUERY_TIMEOUT_MS: "30000" } },
 );
 
 appTest("POST /appointments/ accepts the benchmark body from the patient and fills the defaults", async (_t, api) => {
