@@ -33,6 +33,9 @@ export function paymentProblems(
 /** Settings production refuses: links, mail and browser origins that would travel or stay in clear. */
 export function insecureInProduction(env: {
   PUBLIC_URL?: string;
+  RESET_URL?: string;
+  STRIPE_API_URL: string;
+  MPESA_API_URL: string;
   PAYMENT_PROVIDER: string;
   MAIL_TRANSPORT: string;
   SMTP_SECURITY: string;
@@ -46,8 +49,17 @@ export function insecureInProduction(env: {
       message: "must be stripe or mpesa when APP_ENV=production (the sandbox takes no money)",
     });
   }
-  if (env.PUBLIC_URL && !env.PUBLIC_URL.startsWith("https://")) {
-    out.push({ path: ["PUBLIC_URL"], message: "must be https:// when APP_ENV=production (reset links carry tokens)" });
+  const plainUrls: [keyof typeof env, string][] = [
+    ["PUBLIC_URL", "reset links carry tokens"],
+    ["RESET_URL", "reset links carry tokens"],
+    ["STRIPE_API_URL", "requests carry the secret key"],
+    ["MPESA_API_URL", "requests carry the consumer secret"],
+  ];
+  for (const [key, why] of plainUrls) {
+    const value = env[key];
+    if (typeof value === "string" && !value.startsWith("https://")) {
+      out.push({ path: [key], message: `must be https:// when APP_ENV=production (${why})` });
+    }
   }
   if (env.MAIL_TRANSPORT === "file") {
     out.push({

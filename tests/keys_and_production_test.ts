@@ -34,6 +34,9 @@ Deno.test("production starts with https links, SMTP over TLS and https CORS orig
 Deno.test("production refuses an http PUBLIC_URL, file mail, plain SMTP and http CORS origins, one line each", () => {
   const refused: [Record<string, string>, string, string][] = [
     [{ PUBLIC_URL: "http://portal.example" }, "PUBLIC_URL", "https://"],
+    [{ RESET_URL: "http://app.portal.example/reset" }, "RESET_URL", "https://"],
+    [{ STRIPE_API_URL: "http://stripe.internal" }, "STRIPE_API_URL", "https://"],
+    [{ MPESA_API_URL: "http://daraja.internal" }, "MPESA_API_URL", "https://"],
     [{ MAIL_TRANSPORT: "file" }, "MAIL_TRANSPORT", "file"],
     [{ SMTP_SECURITY: "none" }, "SMTP_SECURITY", "SMTP_ALLOW_INSECURE"],
     [{ CORS_ORIGINS: "https://a.example,http://b.example" }, "CORS_ORIGINS", "http://b.example"],
