@@ -29,6 +29,10 @@ appTest("every request to an audited route leaves exactly one record, whatever i
   for (
     const path of [
       "/register",
+      "/token",
+      "/login",
+      "/token/refresh",
+      "/forgot-password",
       "/reset-password",
       "/me",
       "/logout",
@@ -147,4 +151,34 @@ appTest("reading another user's account is recorded as a denied read of that id"
     alice.id,
     String(bob.id),
   ]);
+});
+
+appTest("the sign-in routes record what they refuse before the service decides, once each", async (t, api) => {
+  const patient = await api.makePatient();
+  const once = async (path: string, body: unknown, status: number, action: string) => {
+    const res = await api.request("POST", path, { body, ip: "198.51.100.7" });
+    assertEquals(res.status, status, `${path}: ${res.text.slice(0, 200)}`);
+    await api.deps.background.settle();
+    const records = await recordsOf(api, res.headers.get("x-request-id")!);
+    assertEquals(records.map((r) => [r.action, r.outcome, r.ipAddress]), [[action, "denied", "198.51.100.7"]], path);
+    return records[0];
+  };
+  await t.step("a body the validator refuses", async () => {
+    await once("/token/", { username: patient.username }, 422, "login_failed");
+    await once("/login/", { password: "x" }, 422, "login_failed");
+    await once("/token/refresh/", {}, 422, "token_refresh");
+    await once("/forgot-password/", { email: "not an address" }, 422, "password_reset");
+  });
+  await t.step("a refresh token that is no token", async () => {
+    const record = await once("/token/refresh/", { refresh: "made-up" }, 401, "token_refresh");
+    assertEquals((record.details as { reason: string }).reason.endsWith("invalid-refresh-token"), true);
+  });
+  await t.step("a reset request, known or unknown, is recorded once by its queued work", async () => {
+    for (const email of [patient.email, "nobody@example.test"]) {
+      const res = await api.request("POST", "/forgot-password/", { body: { email }, ip: "198.51.100.8" });
+      assertEquals(res.status, 202);
+      await api.deps.background.settle();
+      assertEquals((await recordsOf(api, res.headers.get("x-request-id")!)).length, 1, email);
+    }
+  });
 });

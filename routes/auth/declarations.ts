@@ -1,4 +1,9 @@
-/** Sign-in routes: who may call them (anyone: they are how a caller gets a token). */
+/**
+ * Sign-in routes: who may call them (anyone: they are how a caller gets a token). Each leaves one
+ * audit record: the service records what it decides (a sign-in, a wrong password, a reuse), and a
+ * request refused before it (a body the validator refused, a throttle) is recorded by the route's
+ * `audit` as a denied attempt of that action.
+ */
 import { z } from "@hono/zod-openapi";
 import { declareRoute, jsonBody, jsonResponse, problems } from "../_route.ts";
 import {
@@ -35,6 +40,7 @@ export const token = declareRoute({
   tags,
   summary: "Sign in with username or email and password",
   access: { kind: "public", reason: SIGN_IN },
+  audit: { action: "login_failed", table: "users" },
   request: jsonBody(TokenBody),
   responses: { 200: jsonResponse("Access and refresh tokens", TokenPair), ...problems(400, 401, 413, 415, 422, 429) },
 });
@@ -46,6 +52,7 @@ export const login = declareRoute({
   tags,
   summary: "Sign in, as /token/, and also return the user",
   access: { kind: "public", reason: SIGN_IN },
+  audit: { action: "login_failed", table: "users" },
   request: jsonBody(TokenBody),
   responses: { 200: jsonResponse("Tokens and the user", LoginResponse), ...problems(400, 401, 413, 415, 422, 429) },
 });
@@ -57,6 +64,7 @@ export const refresh = declareRoute({
   tags,
   summary: "Spend a refresh token for a new pair; replaying a spent one revokes the session",
   access: { kind: "public", reason: "the refresh token is the credential" },
+  audit: { action: "token_refresh", table: "sessions" },
   request: jsonBody(RefreshBody),
   responses: { 200: jsonResponse("A new token pair", TokenPair), ...problems(400, 401, 413, 415, 422) },
 });
@@ -80,6 +88,7 @@ export const forgot = declareRoute({
   tags,
   summary: "Send a single-use reset link (the same answer for known and unknown e-mails)",
   access: { kind: "public", reason: "a user who forgot their password cannot sign in" },
+  audit: { action: "password_reset", table: "users" },
   request: jsonBody(ForgotBody),
   responses: { 202: jsonResponse("Accepted", z.object({ detail: z.string() })), ...problems(400, 413, 415, 422, 429) },
 });
