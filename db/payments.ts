@@ -3,7 +3,7 @@
  * `payments:read:any`, `payments:refund` or the `all` policy). Rows are changed only after being
  * read, and locked, through the scope; the database refuses any other change of a money field.
  */
-import { and, eq, type SQL } from "drizzle-orm";
+import { and, eq, isNull, type SQL } from "drizzle-orm";
 import type { Database } from "./client.ts";
 import type { PolicyOf } from "./policies.ts";
 import { appointments, doctorProfiles, paymentEvents, payments } from "./schema.ts";
@@ -69,6 +69,21 @@ export async function findPaymentByReference(
   return inScopeRow(row);
 }
 
+/** A payment of this provider that never got a reference (its request went unanswered), locked. */
+export async function findUnansweredPayment(
+  db: Database,
+  scope: PaymentScope,
+  provider: string,
+  id: number,
+): Promise<InScope<PaymentRow> | undefined> {
+  const [row] = await db.select().from(payments)
+    .where(
+      and(eq(payments.id, id), eq(payments.provider, provider), isNull(payments.providerReference), restrict(scope)),
+    )
+    .for("update");
+  return inScopeRow(row);
+}
+
 export interface PayableAppointment {
   id: number;
   patientId: number;
@@ -102,13 +117,10 @@ export async function findPayableAppointment(
 }
 
 /** Every payment of an appointment (what its balance is computed from). */
-export function paymentsOfAppointment(db: Database, appointmentId: number) {
-  return db.select({
-    id: payments.id,
-    amount: payments.amount,
-    refundedAmount: payments.refundedAmount,
-    status: payments.status,
-  }).from(payments).where(eq(payments.appointmentId, appointmentId));
+/** The payments of an appointment the caller reached through their scope (findPayableAppointment). */
+export async function paymentsOfAppointment(db: Database, appointmentId: number): Promise<InScope<PaymentRow>[]> {
+  const rows = await db.select().from(payments).where(eq(payments.appointmentId, appointmentId));
+  return rows.map((row) => inScopeRow(row));
 }
 
 export async function insertPayment(

@@ -301,7 +301,11 @@ export const payments = pgTable("payments", {
     "payments_refund_state_check",
     sql`(${t.status} = 'refunded') = (${t.refundedAmount} = ${t.amount}) and (${t.refundedAmount} = 0 or ${t.status} in ('completed', 'refunded'))`,
   ),
-  check("payments_reference_check", sql`${t.status} = 'pending' or ${t.providerReference} is not null`),
+  // Without a reference: pending, or failed because the provider never answered the request.
+  check(
+    "payments_reference_check",
+    sql`${t.status} in ('pending', 'failed') or ${t.providerReference} is not null`,
+  ),
 ]);
 
 /** Webhook events already applied, by the provider's event id: a replayed event changes nothing. */

@@ -17,6 +17,19 @@ export interface PaidSoFar {
   status: string;
 }
 
+/**
+ * How long a payment whose request the provider never answered (no reference) holds its
+ * appointment: long past Daraja's own STK timeout and callback, short enough to pay again today.
+ */
+export const UNANSWERED_PAYMENT_MS = 10 * 60_000;
+export const UNANSWERED_REASON = "The provider never answered the payment request; nothing was confirmed";
+
+/** A pending payment that got no answer from its provider and has waited long enough to be given up. */
+export function givenUp(p: { status: string; providerReference: string | null; createdAt: Date }, now: Date) {
+  return p.status === "pending" && p.providerReference === null &&
+    now.getTime() - p.createdAt.getTime() >= UNANSWERED_PAYMENT_MS;
+}
+
 /** The fee minus completed payments plus refunds: pending and failed payments took nothing (yet). */
 export function balanceOf(fee: number, payments: readonly PaidSoFar[]): number {
   const kept = payments

@@ -17,7 +17,7 @@ import { paymentEvent } from "./payments.ts";
 export interface WebhookAnswer {
   body: Record<string, unknown>;
   /** What became of the event, for the integration log and tests. */
-  result: "applied" | "no-change" | "replayed" | "ignored" | "unknown-payment" | "pending" | "mismatch";
+  result: "applied" | "late" | "no-change" | "replayed" | "ignored" | "unknown-payment" | "pending" | "mismatch";
 }
 
 export async function receiveWebhook(
@@ -42,14 +42,19 @@ export async function receiveWebhook(
         systemName: providerName,
         dataType: `webhook:${event.name}`,
         dataReference: reference,
-        syncStatus: result === "unknown-payment" || result === "mismatch" ? "failed" : "success",
+        syncStatus: result === "unknown-payment" || result === "mismatch" || result === "late" ? "failed" : "success",
         detail: `${event.id}: ${detail}`,
       });
     if (!event.outcome) {
       await log("ignored", event.reference ?? "", "not an event that moves a payment");
       return { result: "ignored" as const };
     }
-    const payment = await repo.findPaymentByReference(tx, system, providerName, event.reference);
+    // A payment whose request went unanswered has no reference yet: its callback URL names it.
+    const payment = await repo.findPaymentByReference(tx, system, providerName, event.reference) ??
+      (event.paymentId === undefined
+        ? undefined
+        : await repo.findUnansweredPayment(tx, system, providerName, event.paymentId));
+    const unanswered = payment !== undefined && payment.providerReference === null;
     if (!payment) {
       await log("unknown-payment", `ref:${event.reference}`, "no payment has this provider reference");
       return { result: "unknown-payment" as const };
@@ -64,7 +69,9 @@ export async function receiveWebhook(
       await log("pending", `payment:${payment.id}`, "the provider has not settled it yet");
       return { result: "pending" as const, ...touched };
     }
-    const plan = planOutcome(payment, outcome);
+    // Given up for want of an answer, yet the provider took the money: it completes all the same.
+    const late = unanswered && payment.status === "failed";
+    const plan = planOutcome(late ? { ...payment, status: "pending" } : payment, outcome);
     const applied = { provider: providerName, eventId: event.id, eventType: event.name, paymentId: payment.id };
     await repo.recordEvent(tx, applied, ctx.now);
     if (plan && "mismatch" in plan) {
@@ -75,8 +82,17 @@ export async function receiveWebhook(
       await log("no-change", `payment:${payment.id}`, `${outcome.type}; the payment is ${payment.status} already`);
       return { result: "no-change" as const, ...touched };
     }
-    const updated = await repo.updatePayment(tx, payment, plan.changes, ctx.now);
+    const changes = unanswered ? { ...plan.changes, providerReference: event.reference } : plan.changes;
+    const updated = await repo.updatePayment(tx, payment, changes, ctx.now);
     await effects.emit({ topic: plan.topic, payload: paymentEvent(updated) });
+    if (late && updated.status === "completed") {
+      await log(
+        "late",
+        `payment:${payment.id}`,
+        "completed after it was given up unanswered: check for a double payment",
+      );
+      return { result: "late" as const, ...touched, details: { event: event.id, status: updated.status } };
+    }
     await log("applied", `payment:${payment.id}`, `${payment.status} → ${updated.status}`);
     return { result: "applied" as const, ...touched, details: { event: event.id, status: updated.status } };
   });

@@ -2,14 +2,15 @@
  * Payments: a patient pays for their own appointment (the amount owed comes from the server: the
  * doctor's fee minus what was taken), read through `payments:own` (every row with
  * `payments:read:any`), annotated but never re-charged. The provider is called inside the write:
- * if it cannot be reached, nothing is created and the answer is 503; a payment completes only on
- * the provider's word (payment_webhooks.ts). The rules are pure functions in payment_rules.ts.
+ * if it cannot be reached, nothing is created and the answer is 503; if a request it cannot take
+ * twice went unanswered, the payment is kept pending without a reference; a payment completes only
+ * on the provider's word (payment_webhooks.ts). The rules are pure functions in payment_rules.ts.
  */
 import * as repo from "../db/payments.ts";
 import { Conflict, type FieldIssue, Invalid, invalid, NotAllowed, NotFound } from "../errors.ts";
 import { actorOf, scopeOf, type ServiceContext } from "./context.ts";
 import { keyset, type PageRequest, type Slice } from "./pagination.ts";
-import { amountToPay, balanceOf, mpesaPhone } from "./payment_rules.ts";
+import { amountToPay, balanceOf, givenUp, mpesaPhone, UNANSWERED_REASON } from "./payment_rules.ts";
 import type { PaymentMethod, PaymentProvider } from "./payment_providers/provider.ts";
 
 export type PaymentRow = repo.PaymentRow;
@@ -73,7 +74,15 @@ export async function createPayment(ctx: ServiceContext, request: PaymentRequest
     }
     const paid = await repo.paymentsOfAppointment(tx, appointment.id);
     const pending = paid.find((p) => p.status === "pending");
-    if (pending) {
+    if (pending && givenUp(pending, ctx.now)) {
+      const failed = await repo.updatePayment(
+        tx,
+        pending,
+        { status: "failed", failureReason: UNANSWERED_REASON },
+        ctx.now,
+      );
+      await effects.emit({ topic: "payment.failed", payload: paymentEvent(failed) });
+    } else if (pending) {
       throw new Conflict("payment-pending", "A payment of this appointment is still pending", {
         members: { pending_payment: pending.id },
       });
@@ -101,12 +110,22 @@ export async function createPayment(ctx: ServiceContext, request: PaymentRequest
       cardNumber: request.cardNumber,
       idempotencyKey: `${keyBase}-${row.id}`,
     }, effects.log);
-    const payment = await repo.updatePayment(tx, row, { providerReference: charge.reference }, ctx.now);
+    // No reference: the request went unanswered and may have reached the customer. The payment
+    // stays pending (holding the appointment) until the provider's callback names it, or is given
+    // up after UNANSWERED_PAYMENT_MS; it is never dropped as if nothing had been asked.
+    const payment = charge.reference === null
+      ? row
+      : await repo.updatePayment(tx, row, { providerReference: charge.reference }, ctx.now);
     return {
       result: { payment, clientSecret: charge.clientSecret ?? null, followUp: charge.followUp },
       rowIds: [payment.id],
       patientIds: [payment.patientId],
-      details: { provider: provider.name, amount, currency: payment.currency },
+      details: {
+        provider: provider.name,
+        amount,
+        currency: payment.currency,
+        ...(charge.reference === null ? { unanswered: true } : {}),
+      },
     };
   });
   const { followUp, ...answer } = created;

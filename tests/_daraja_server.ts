@@ -2,7 +2,8 @@
  * A local Safaricom Daraja for tests, over real HTTP: OAuth client credentials (Basic auth →
  * bearer token), STK push (checks the token, the `Password` = base64(shortcode + passkey +
  * timestamp), whole-shilling `Amount`, a 254… `PhoneNumber`), STK query (500.001.1001 while the
- * customer has not answered), and the callback it posts to the push's `CallBackURL`.
+ * customer has not answered), and the callback it posts to the push's `CallBackURL`; it can take
+ * a push and answer too late (the app's call times out while the phone rings).
  */
 export const MPESA = {
   consumerKey: "local-consumer-key-Zk3q9",
@@ -27,6 +28,8 @@ export interface DarajaServer {
   /** The last STK push body received (to check its fields). */
   lastPush?: Record<string, unknown>;
   mode: "up" | "down";
+  /** Daraja takes the push (the phone rings) but answers only this much later: past the app's timeout. */
+  pushAnswerDelayMs: number;
   /** The customer answers on their phone: Daraja settles the push and posts its callback. */
   settle(checkoutId: string, code?: number, desc?: string): Promise<number>;
   /** Posts a callback Daraja never sent (the push stays as it is at Daraja). */
@@ -74,6 +77,7 @@ export function startDarajaServer(clock: () => Date = () => new Date()): DarajaS
     pushes: new Map<string, Push>(),
     lastPush: undefined as Record<string, unknown> | undefined,
     mode: "up" as "up" | "down",
+    pushAnswerDelayMs: 0,
     async settle(checkoutId: string, code = 0, desc = "The service request is processed successfully.") {
       const push = state.pushes.get(checkoutId)!;
       push.result = { code, desc };
@@ -127,6 +131,7 @@ export function startDarajaServer(clock: () => Date = () => new Date()): DarajaS
         callbackUrl: body.CallBackURL,
       });
       state.counts.pushes++;
+      if (state.pushAnswerDelayMs > 0) await new Promise((r) => setTimeout(r, state.pushAnswerDelayMs));
       return json(200, {
         MerchantRequestID: `mr-${checkoutId.slice(-6)}`,
         CheckoutRequestID: checkoutId,

@@ -3,6 +3,7 @@
  * callback at its secret path confirmed by an STK query, forged callbacks, outages.
  */
 import { assert, assertEquals } from "@std/assert";
+import { integrationLogs } from "../db/schema.ts";
 import type { TestApp } from "./_fixtures.ts";
 import { allLogText, outboxTopics, payable, paymentRows, providerTest } from "./_payments.ts";
 import { type DarajaServer, MPESA, startDarajaServer } from "./_daraja_server.ts";
@@ -10,8 +11,10 @@ import { type DarajaServer, MPESA, startDarajaServer } from "./_daraja_server.ts
 function mpesaTest(
   name: string,
   fn: (t: Deno.TestContext, api: TestApp, daraja: DarajaServer, hook: string) => Promise<void>,
+  env: Record<string, string> = {},
 ) {
   providerTest(name, startDarajaServer, (daraja) => ({
+    ...env,
     PAYMENT_PROVIDER: "mpesa",
     MPESA_API_URL: daraja.url,
     MPESA_CONSUMER_KEY: MPESA.consumerKey,
@@ -43,7 +46,10 @@ mpesaTest(
         "254708374149",
         MPESA.shortcode,
       ]);
-      assertEquals([push.TransactionType, push.CallBackURL], ["CustomerPayBillOnline", hook]);
+      assertEquals([push.TransactionType, push.CallBackURL], [
+        "CustomerPayBillOnline",
+        `${hook}?payment=${res.body.id}`,
+      ]);
       assertEquals(push.Password, btoa(`${MPESA.shortcode}${MPESA.passkey}${push.Timestamp}`));
       assert(checkout.startsWith("ws_CO_"));
     });
@@ -121,4 +127,81 @@ mpesaTest(
     const refund = await api.request("POST", `/payments/${paid.body.id}/refunds/`, { token: admin, body: {} });
     assertEquals([refund.status, refund.body.type], [409, "urn:problem-type:patient-portal:refund-not-supported"]);
   },
+);
+
+// The push's answer comes after the app's call has timed out, while the customer's phone rings.
+const SLOW_ANSWER = { PAYMENT_PROVIDER_TIMEOUT_MS: "300" };
+
+const payKeyed = (api: TestApp, token: string, appointment: number, key: string) =>
+  api.request("POST", "/payments/", {
+    token,
+    body: { appointment, payment_method: "mpesa", phone_number: "0708374149" },
+    headers: { "idempotency-key": key },
+  });
+
+mpesaTest(
+  "an STK push whose answer never came keeps its payment pending; a retry sends no second push; its callback settles it",
+  async (t, api, daraja) => {
+    const { appointment, token } = await payable(api, 150000, "KES");
+    daraja.pushAnswerDelayMs = 1000;
+    const first = await payKeyed(api, token, appointment, "k-unanswered-1");
+    assertEquals([first.status, first.body.status, first.body.provider_reference], [201, "pending", null], first.text);
+    assertEquals(daraja.counts.pushes, 1, "Daraja took the push: the phone rang");
+    await t.step("the same key answers the same; another key finds the payment pending; no second push", async () => {
+      const again = await payKeyed(api, token, appointment, "k-unanswered-1");
+      assertEquals([again.status, again.body], [201, first.body]);
+      const other = await payKeyed(api, token, appointment, "k-unanswered-2");
+      assertEquals([other.status, other.body.pending_payment], [409, first.body.id], other.text);
+      assertEquals(daraja.counts.pushes, 1);
+      assertEquals((await paymentRows(api)).length, 1);
+    });
+    await t.step("the customer pays: the callback names the payment, the query confirms it", async () => {
+      daraja.pushAnswerDelayMs = 0;
+      const [checkout] = daraja.pushes.keys();
+      assertEquals(await daraja.settle(checkout, 0), 200);
+      const [row] = await paymentRows(api);
+      assertEquals([row.id, row.status, row.providerReference], [first.body.id, "completed", checkout]);
+      assertEquals(await outboxTopics(api), ["payment.completed"]);
+      assertEquals(daraja.counts.pushes, 1);
+    });
+  },
+  SLOW_ANSWER,
+);
+
+mpesaTest(
+  "an unanswered payment is given up after ten minutes so the bill can be paid; a late success still completes it, flagged",
+  async (t, api, daraja) => {
+    const { patient, appointment, token } = await payable(api, 150000, "KES");
+    daraja.pushAnswerDelayMs = 1000;
+    const first = await payKeyed(api, token, appointment, "k-late-1");
+    assertEquals([first.status, first.body.provider_reference], [201, null], first.text);
+    const [lost] = daraja.pushes.keys();
+    daraja.pushAnswerDelayMs = 0;
+    await t.step("within ten minutes it still holds the appointment", async () => {
+      assertEquals((await payKeyed(api, token, appointment, "k-late-2")).status, 409);
+    });
+    await t.step("after ten minutes a new payment gives it up as failed and is pushed", async () => {
+      api.clock.advance(11 * 60);
+      const fresh = (await api.signIn(patient)).access; // the first token has expired meanwhile
+      const second = await payKeyed(api, fresh, appointment, "k-late-3");
+      assertEquals([second.status, second.body.status], [201, "pending"], second.text);
+      assert(String(second.body.provider_reference).startsWith("ws_CO_"));
+      const [old, now] = await paymentRows(api);
+      assertEquals([old.status, old.providerReference], ["failed", null]);
+      assert(old.failureReason?.includes("never answered"), old.failureReason ?? "");
+      assertEquals(now.status, "pending");
+      assertEquals(await outboxTopics(api), ["payment.failed"]);
+      assertEquals(daraja.counts.pushes, 2);
+    });
+    await t.step("the lost push is paid after all: the payment completes and the log flags it", async () => {
+      assertEquals(await daraja.settle(lost, 0), 200);
+      const [old] = await paymentRows(api);
+      assertEquals([old.status, old.providerReference], ["completed", lost]);
+      const flagged = (await api.db.select().from(integrationLogs)).filter((l) =>
+        l.syncStatus === "failed" && l.detail.includes("given up")
+      );
+      assertEquals(flagged.length, 1);
+    });
+  },
+  SLOW_ANSWER,
 );

@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../middleware/env.ts";
 import { contextOf } from "../../middleware/service_context.ts";
+import { parseRowId } from "../../services/ids.ts";
 import { receiveWebhook } from "../../services/payment_webhooks.ts";
 import type { ProviderName } from "../../services/payment_providers/provider.ts";
 import { declareRoute, jsonResponse, newRouter, problems } from "../_route.ts";
@@ -55,13 +56,19 @@ const mpesa = declareRoute({
   access: { kind: "public", reason: "Daraja calls it; the secret path segment and an STK query stand for a signature" },
   audit,
   bodyLimit: WEBHOOK_BODY_LIMIT,
-  request: { params: z.object({ token: z.string().max(200).openapi({ param: { name: "token", in: "path" } }) }) },
+  request: {
+    params: z.object({ token: z.string().max(200).openapi({ param: { name: "token", in: "path" } }) }),
+    // Set by the server in the push's CallBackURL: the payment a callback is for, when the push's
+    // own answer (its CheckoutRequestID) never arrived.
+    query: z.object({ payment: z.string().max(20).optional() }),
+  },
   responses,
 });
 
-async function receive(c: Context<AppEnv>, provider: ProviderName, pathToken?: string) {
+async function receive(c: Context<AppEnv>, provider: ProviderName, pathToken?: string, paymentId?: number) {
   const body = await c.req.text();
-  const answer = await receiveWebhook(contextOf(c), provider, { body, headers: c.req.raw.headers, pathToken });
+  const webhook = { body, headers: c.req.raw.headers, pathToken, ...(paymentId ? { paymentId } : {}) };
+  const answer = await receiveWebhook(contextOf(c), provider, webhook);
   return c.json(answer.body, 200);
 }
 
@@ -69,6 +76,6 @@ export function webhookRoutes() {
   const app = newRouter();
   app.openapi(stripe, (c) => receive(c, "stripe"));
   app.openapi(sandbox, (c) => receive(c, "sandbox"));
-  app.openapi(mpesa, (c) => receive(c, "mpesa", c.req.valid("param").token));
+  app.openapi(mpesa, (c) => receive(c, "mpesa", c.req.valid("param").token, parseRowId(c.req.valid("query").payment)));
   return app;
 }

@@ -2,7 +2,8 @@
  * One outbound provider call, bounded and logged: each attempt leaves an integration-log entry
  * (latency, attempt, outcome, secrets scrubbed); the whole call, retries included, ends within
  * the timeout; only idempotent calls are retried, with exponential backoff and jitter. A
- * provider that cannot be reached is 503 `provider-unavailable` with `Retry-After`.
+ * provider that cannot be reached is 503 `provider-unavailable` with `Retry-After`; a call that
+ * cannot be repeated and got no answer is `OutcomeUnknown`, never "nothing was charged".
  */
 import { type DomainError, Unavailable } from "../../errors.ts";
 import type { CallLog } from "./provider.ts";
@@ -13,8 +14,25 @@ export interface CallBudget {
   retryAfterSeconds: number;
 }
 
-/** How a failed attempt reads: worth another try (the provider may not have acted), or a final answer. */
-export type Failure = { transient: true; detail: string } | { transient: false; detail: string; error: DomainError };
+/**
+ * How a failed attempt reads: worth another try (the provider may not have acted), or a final answer.
+ * `unanswered`: no answer came back, so the provider may have acted all the same (a timeout, a
+ * connection lost after the request went out), unlike an error it answered or a refused connection.
+ */
+export type Failure =
+  | { transient: true; detail: string; unanswered?: boolean }
+  | { transient: false; detail: string; error: DomainError };
+
+/**
+ * A call that cannot be repeated safely got no answer: the provider may or may not have acted.
+ * Never "nothing was charged": the caller keeps what it started and lets the provider's own word
+ * (its callback) settle it.
+ */
+export class OutcomeUnknown extends Error {
+  constructor(readonly detail: string) {
+    super(`no answer from the provider, which may have acted: ${detail}`);
+  }
+}
 
 export interface Call<T> {
   system: string;
@@ -54,10 +72,11 @@ export async function callProvider<T>(call: Call<T>): Promise<T> {
       await call.log(entry(call, attempt, started, "success", call.describe?.(result) ?? "ok"));
       return result;
     } catch (e) {
-      failure = e instanceof TimedOut ? { transient: true, detail: e.message } : call.classify(e);
+      failure = e instanceof TimedOut ? { transient: true, detail: e.message, unanswered: true } : call.classify(e);
     }
     await call.log(entry(call, attempt, started, "failed", failure.detail));
     if (!failure.transient) throw failure.error;
+    if (!call.idempotent && failure.unanswered) throw new OutcomeUnknown(scrub(failure.detail, call.secrets));
     const pause = Math.min(1000, 50 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
     if (attempt >= tries || performance.now() + pause >= deadline) {
       throw providerUnavailable(call.budget.retryAfterSeconds);

@@ -3,12 +3,14 @@
  * push (`Password` = base64(shortcode + passkey + timestamp), whole shillings, 254XXXXXXXXX), and
  * the callback at an unguessable per-deployment path. Daraja signs nothing, so a callback moves
  * a payment only once an STK query (idempotent, so retried) confirms it: `ResultCode` 0 is
- * completed, any other failed with its `ResultDesc`. STK push itself is never retried.
+ * completed, any other failed with its `ResultDesc`. STK push itself is never retried, and a push
+ * that got no answer may still have reached the phone: the payment stays pending without a
+ * reference, and its callback (whose URL names the payment) settles it once the query confirms.
  */
 import { Conflict, Invalid, Malformed, NotFound } from "../../errors.ts";
 import type { Clock } from "../clock.ts";
 import { maskPhone, type Outcome, wholeShillings } from "../payment_rules.ts";
-import { type CallBudget, callProvider, type Failure } from "./calls.ts";
+import { type CallBudget, callProvider, type Failure, OutcomeUnknown } from "./calls.ts";
 import type { CallLog, PaymentProvider } from "./provider.ts";
 
 export interface MpesaSettings {
@@ -23,6 +25,9 @@ export interface MpesaSettings {
   budget: CallBudget;
   clock: Clock;
 }
+
+/** Fetch's words for a request that never left: no connection was made. */
+const NOT_SENT = /\(Connect\)|tcp connect error|dns error|Connection refused/i;
 
 /** Daraja's answer to an STK query while the customer has not answered yet. */
 const STILL_PROCESSING = "500.001.1001";
@@ -117,6 +122,8 @@ export function mpesaProvider(s: MpesaSettings): PaymentProvider {
       const shillings = wholeShillings(req.amount, req.currency);
       if (!req.phoneNumber) throw new Invalid([{ pointer: "/phone_number", detail: "Required for M-Pesa" }]);
       await bearer(log);
+      const callbackUrl = new URL(s.callbackUrl);
+      callbackUrl.searchParams.set("payment", String(req.paymentId));
       const body = await call(
         log,
         "stkpush",
@@ -130,12 +137,16 @@ export function mpesaProvider(s: MpesaSettings): PaymentProvider {
             PartyA: req.phoneNumber,
             PartyB: s.shortcode,
             PhoneNumber: req.phoneNumber,
-            CallBackURL: s.callbackUrl,
+            CallBackURL: callbackUrl.href,
             AccountReference: `P${req.paymentId}`,
             TransactionDesc: `Payment ${req.paymentId}`,
           }, t),
         (b) => `${b.CheckoutRequestID} to ${maskPhone(req.phoneNumber!)}`,
-      );
+      ).catch((e) => {
+        if (e instanceof OutcomeUnknown) return null;
+        throw e;
+      });
+      if (body === null) return { reference: null };
       if (String(body.ResponseCode) !== "0" || typeof body.CheckoutRequestID !== "string") {
         throw new Invalid(
           [],
@@ -172,6 +183,7 @@ export function mpesaProvider(s: MpesaSettings): PaymentProvider {
         name: "stkCallback",
         reference,
         outcome: claim,
+        ...(webhook.paymentId === undefined ? {} : { paymentId: webhook.paymentId }),
       });
     },
     async confirm(event, log): Promise<Outcome> {
@@ -197,9 +209,16 @@ export function mpesaProvider(s: MpesaSettings): PaymentProvider {
   };
 }
 
-/** Network errors, timeouts, 429 and 5xx may be tried again (for the idempotent calls); a 4xx is Daraja's no. */
+/**
+ * Network errors, timeouts, 429 and 5xx may be tried again (for the idempotent calls); a 4xx is
+ * Daraja's no. A network error other than a refused connection came after the request may have
+ * gone out: unanswered.
+ */
 function classify(error: unknown): Failure {
-  if (!(error instanceof DarajaAnswer)) return { transient: true, detail: `no answer: ${(error as Error)?.message}` };
+  if (!(error instanceof DarajaAnswer)) {
+    const message = String((error as Error)?.message);
+    return { transient: true, detail: `no answer: ${message}`, unanswered: !NOT_SENT.test(message) };
+  }
   if (error.status === 429 || error.status >= 500) return { transient: true, detail: error.message };
   const said = String(error.body.errorMessage ?? error.body.ResponseDescription ?? "refused");
   return {

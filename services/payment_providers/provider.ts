@@ -31,8 +31,11 @@ export interface ChargeRequest {
 }
 
 export interface Charge {
-  /** The provider's id of the payment (PaymentIntent id, CheckoutRequestID, …). */
-  reference: string;
+  /**
+   * The provider's id of the payment (PaymentIntent id, CheckoutRequestID, …); null when the
+   * request got no answer and may have been acted on: the provider's callback will name it.
+   */
+  reference: string | null;
   /** What the front end needs to confirm the payment with the provider (Stripe's client secret). */
   clientSecret?: string;
   /** Work to run once the payment is committed (the sandbox delivers its event then). */
@@ -59,12 +62,14 @@ export interface InboundWebhook {
   headers: Headers;
   /** The path's secret segment, for providers that sign nothing (M-Pesa). */
   pathToken?: string;
+  /** The payment the callback URL names (M-Pesa: for a push whose answer never came). */
+  paymentId?: number;
   at: Date;
 }
 
 /** A verified event: its id (replays are recognised by it), the payment it names, and what it says. */
 export type ProviderEvent =
-  | { id: string; name: string; reference: string; outcome: Outcome }
+  | { id: string; name: string; reference: string; outcome: Outcome; paymentId?: number }
   | { id: string; name: string; reference?: string; outcome: null };
 
 export interface PaymentProvider {
