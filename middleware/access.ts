@@ -18,12 +18,23 @@ import { contextOf } from "./service_context.ts";
  */
 export type Access =
   | { kind: "public"; reason: string }
-  | { kind: "signed-in"; policy?: PolicyName; any?: Permission }
-  | { kind: "permission"; permission: Permission | Permission[]; policy: PolicyName; any?: Permission };
+  | { kind: "signed-in"; policy?: PolicyName; any?: Permission | readonly Permission[] }
+  | {
+    kind: "permission";
+    permission: Permission | Permission[];
+    policy: PolicyName;
+    any?: Permission | readonly Permission[];
+  };
 
 /** The permissions of which the caller must hold at least one. */
 export function requiredPermissions(access: Extract<Access, { kind: "permission" }>): Permission[] {
   return Array.isArray(access.permission) ? access.permission : [access.permission];
+}
+
+/** The permissions any one of which lifts the route's row policy (none: it always applies). */
+export function anyPermissions(access: Exclude<Access, { kind: "public" }>): Permission[] {
+  if (access.any === undefined) return [];
+  return typeof access.any === "string" ? [access.any] : [...access.any];
 }
 
 /**
@@ -34,7 +45,7 @@ export function resolveAccess(
   access: Exclude<Access, { kind: "public" }>,
   permissions: ReadonlySet<Permission>,
 ): { allowed: boolean; unrestricted: boolean } {
-  const holdsAny = access.any !== undefined && permissions.has(access.any);
+  const holdsAny = anyPermissions(access).some((p) => permissions.has(p));
   const holdsOne = access.kind === "signed-in" || requiredPermissions(access).some((p) => permissions.has(p));
   return { allowed: holdsAny || holdsOne, unrestricted: holdsAny || access.policy === "all" };
 }
@@ -76,7 +87,8 @@ export function checkAccess(
 export function describeAccess(access: Access): string {
   if (access.kind === "public") return `**Access:** public (${access.reason}).`;
   const rows = access.policy ? POLICIES[access.policy].describe : "what the summary says";
-  const any = access.any ? `; with \`${access.any}\`, every row` : "";
+  const lifting = anyPermissions(access).map((p) => `\`${p}\``).join(" or ");
+  const any = lifting ? `; with ${lifting}, every row` : "";
   if (access.kind === "signed-in") return `**Access:** any signed-in user; the caller reaches ${rows}${any}.`;
   const codes = requiredPermissions(access).map((p) => `\`${p}\``).join(" or ");
   return `**Access:** permission ${codes}; the caller reaches ${rows}${any}.`;

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { type DeclaredRoute, declaredRoutes } from "../routes/_route.ts";
+import { anyPermissions } from "../middleware/access.ts";
 import { eq } from "drizzle-orm";
 import { auditLogs } from "../db/schema.ts";
 import { appTest } from "./_fixtures.ts";
@@ -35,7 +36,7 @@ function classify(status: number): Outcome {
 function visibleTo(w: World, route: DeclaredRoute, caller: Caller, row: TargetRow): boolean {
   const access = route.access;
   if (access.kind === "public") return true;
-  if (access.any && w.permissions[caller].has(access.any)) return true;
+  if (anyPermissions(access).some((p) => w.permissions[caller].has(p))) return true;
   return !access.policy || POLICY_MODELS[access.policy](w, idOf(w, caller)!, row);
 }
 

@@ -3,6 +3,7 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import { eq } from "drizzle-orm";
 import { integrationLogs, notifications, payments, rolePermissions, roles, userRoles } from "../db/schema.ts";
 import { relayOnce } from "../services/notification_relay.ts";
+import type { Permission } from "../services/permissions.ts";
 import { appTest, type TestApp } from "./_fixtures.ts";
 import { appointmentOf, outboxTopics, payable, paymentRows } from "./_payments.ts";
 
@@ -15,11 +16,15 @@ async function pay(api: TestApp, token: string, body: Record<string, unknown>, k
   return await api.request("POST", "/payments/", { token, body: { payment_method: "card", ...body }, headers });
 }
 
-async function billingClerk(api: TestApp) {
+async function billingClerk(
+  api: TestApp,
+  permissions: Permission[] = ["payments:read", "payments:read:any", "payments:refund"],
+) {
   const clerk = await api.makeUser([]);
-  const [role] = await api.db.insert(roles).values({ roleName: "billing" }).returning();
+  const [role] = await api.db.insert(roles).values({ roleName: `billing_${crypto.randomUUID().slice(0, 8)}` })
+    .returning();
   await api.db.insert(rolePermissions).values(
-    (["payments:read", "payments:read:any", "payments:refund"] as const).map((permission) => ({
+    permissions.map((permission) => ({
       roleId: role.id,
       permission,
     })),
@@ -216,6 +221,23 @@ appTest("refunds: billing refunds part then the rest; the balance owed grows bac
     assertEquals((await outboxTopics(api)).filter((x) => x === "payment.refunded").length, 2);
   });
 });
+
+appTest(
+  "the contract's billing role (payments:read and payments:refund) lists and reads every payment; payments:read alone, only its own",
+  async (_t, api) => {
+    const { appointment, token } = await payable(api, 5000);
+    const created = await pay(api, token, { appointment, card_number: CARD_OK });
+    const id = created.body.id as number;
+    const billing = await billingClerk(api, ["payments:read", "payments:refund"]);
+    const list = await api.request("GET", "/payments/", { token: billing });
+    assertEquals((list.body.results as { id: number }[]).map((p) => p.id), [id]);
+    assertEquals((await api.request("GET", `/payments/${id}/`, { token: billing })).status, 200);
+    const reader = await billingClerk(api, ["payments:read"]);
+    const none = await api.request("GET", "/payments/", { token: reader });
+    assertEquals(none.body.results, []);
+    assertEquals((await api.request("GET", `/payments/${id}/`, { token: reader })).status, 404);
+  },
+);
 
 appTest("a sandbox webhook that is not signed by the sandbox changes nothing", async (_t, api) => {
   const { appointment, token } = await payable(api, 5000);

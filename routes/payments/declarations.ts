@@ -15,7 +15,8 @@ import {
 const read = {
   kind: "permission",
   permission: "payments:read",
-  any: "payments:read:any",
+  // Who may refund any payment sees every payment (the contract's billing role: payments:read and payments:refund).
+  any: ["payments:read:any", "payments:refund"],
   policy: "payments:own",
 } as const;
 const TABLE = "payments";

@@ -5,7 +5,7 @@
  */
 import type { PolicyName } from "../../db/policies.ts";
 import { rolePermissions, roles } from "../../db/schema.ts";
-import { requiredPermissions } from "../../middleware/access.ts";
+import { anyPermissions, requiredPermissions } from "../../middleware/access.ts";
 import type { Access, DeclaredRoute } from "../../routes/_route.ts";
 import { BUILTIN_ROLES, type Permission } from "../../services/permissions.ts";
 import type { Actor, TestApp } from "../_fixtures.ts";
@@ -164,7 +164,7 @@ export function expected(
   if (caller === "anonymous") return 401;
   const perms = w.permissions[caller];
   const me = idOf(w, caller)!;
-  const any = access.any !== undefined && perms.has(access.any);
+  const any = anyPermissions(access).some((p) => perms.has(p));
   if (access.kind === "permission" && !requiredPermissions(access).some((p) => perms.has(p)) && !any) return 403;
   if (!row) return "2xx"; // lists and creates: scope is checked on the rows returned or written
   if (target === "missing") return 404;
