@@ -6,14 +6,10 @@
  */
 import { Client } from "@neondatabase/serverless";
 import { type DatabaseAvailability, isConnectionError } from "./availability.ts";
+import { Channels, type Listener, listenStatement } from "./listen_channels.ts";
 
-export interface NeonListener {
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  close(): Promise<void>;
-}
-
-export function neonListener(url: string, availability: DatabaseAvailability, onReconnect: () => void): NeonListener {
-  const channels = new Map<string, Set<(payload: string) => void>>();
+export function neonListener(url: string, availability: DatabaseAvailability, onReconnect: () => void): Listener {
+  const channels = new Channels();
   let client: Client | undefined;
   let connecting: Promise<Client | undefined> | undefined;
   let closed = false;
@@ -25,11 +21,11 @@ export function neonListener(url: string, availability: DatabaseAvailability, on
       next.on("error", (e: Error) => lost(next, e));
       next.on("end", () => lost(next, new Error("Connection terminated")));
       next.on("notification", (msg: { channel: string; payload?: string }) => {
-        for (const handler of channels.get(msg.channel) ?? []) handler(msg.payload ?? "");
+        channels.deliver(msg.channel, msg.payload ?? "");
       });
       try {
         await next.connect();
-        for (const channel of channels.keys()) await next.query(`LISTEN ${quote(channel)}`);
+        for (const statement of channels.statements()) await next.query(statement);
         client = next;
         availability.reached();
         return next;
@@ -61,15 +57,10 @@ export function neonListener(url: string, availability: DatabaseAvailability, on
 
   return {
     async listen(channel, onPayload) {
-      const known = channels.has(channel);
-      if (!known) channels.set(channel, new Set());
-      channels.get(channel)!.add(onPayload);
+      const added = channels.add(channel, onPayload);
       const current = client ?? await connect();
-      if (!known && current) await current.query(`LISTEN ${quote(channel)}`).catch(() => {});
-      return () => {
-        channels.get(channel)?.delete(onPayload);
-        return Promise.resolve();
-      };
+      if (added && current) await current.query(listenStatement(channel)).catch(() => {});
+      return channels.remover(channel, onPayload);
     },
     async close() {
       closed = true;
@@ -77,9 +68,4 @@ export function neonListener(url: string, availability: DatabaseAvailability, on
       await client?.end().catch(() => {});
     },
   };
-}
-
-function quote(channel: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
-  return channel;
 }

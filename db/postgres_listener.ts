@@ -7,15 +7,15 @@
  */
 import postgres from "postgres";
 import { type DatabaseAvailability, isConnectionError } from "./availability.ts";
-import type { NeonListener } from "./neon_listener.ts";
+import { Channels, type Listener, listenStatement } from "./listen_channels.ts";
 
 export function postgresListener(
   url: string,
   settings: Record<string, unknown>,
   availability: DatabaseAvailability,
   onReconnect: () => void,
-): NeonListener {
-  const channels = new Map<string, Set<(payload: string) => void>>();
+): Listener {
+  const channels = new Channels();
   let closed = false;
   let healthy = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
@@ -26,7 +26,7 @@ export function postgresListener(
     idle_timeout: 0,
     max_lifetime: 0,
     onnotify(channel: string, payload: string) {
-      for (const handler of channels.get(channel) ?? []) handler(payload);
+      channels.deliver(channel, payload);
     },
     onclose() {
       if (closed || !healthy) return;
@@ -40,8 +40,9 @@ export function postgresListener(
   /** LISTENs to every channel on a (re)opened connection; true when all went through. */
   const listenAll = async (): Promise<boolean> => {
     try {
-      for (const channel of channels.keys()) await sql.unsafe(`LISTEN ${quote(channel)}`);
-      if (channels.size === 0) await sql.unsafe("select 1");
+      const statements = channels.statements();
+      for (const statement of statements) await sql.unsafe(statement);
+      if (statements.length === 0) await sql.unsafe("select 1");
       healthy = true;
       availability.reached();
       return true;
@@ -62,21 +63,15 @@ export function postgresListener(
 
   return {
     async listen(channel, onPayload) {
-      const known = channels.has(channel);
-      if (!known) channels.set(channel, new Set());
-      channels.get(channel)!.add(onPayload);
-      if (!known) {
-        const ok = await sql.unsafe(`LISTEN ${quote(channel)}`).then(() => true, (e) => {
+      if (channels.add(channel, onPayload)) {
+        const ok = await sql.unsafe(listenStatement(channel)).then(() => true, (e) => {
           if (isConnectionError(e)) availability.lost(e);
           return false;
         });
         if (ok) healthy = true;
         else schedule();
       }
-      return () => {
-        channels.get(channel)?.delete(onPayload);
-        return Promise.resolve();
-      };
+      return channels.remover(channel, onPayload);
     },
     async close() {
       closed = true;
@@ -84,9 +79,4 @@ export function postgresListener(
       await sql.end({ timeout: 0 }).catch(() => {});
     },
   };
-}
-
-function quote(channel: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
-  return channel;
 }

@@ -69,3 +69,28 @@ export const Me = z.object({
   permissions: z.array(z.string()),
   profile: z.record(z.string(), z.unknown()).nullable(),
 }).openapi("Me");
+
+/** An IANA zone name as the runtime's time zone database knows it (not a bare UTC offset), stored as it spells it. */
+export const TimeZone = z.string().max(64)
+  .refine(isTimeZone, "Not an IANA time zone, such as Europe/Paris")
+  .overwrite(canonicalTimeZone)
+  .openapi({ description: "IANA time zone name", example: "Europe/Paris" });
+
+function isTimeZone(name: string): boolean {
+  // Intl also takes bare offsets such as "+05:00"; those are not zone names.
+  if (!/^[A-Za-z]/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function canonicalTimeZone(name: string): string {
+  try {
+    return new Intl.DateTimeFormat(undefined, { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return name;
+  }
+}

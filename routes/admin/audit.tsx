@@ -14,7 +14,7 @@ import { AUDIT_READ } from "./access.ts";
 import { ChainStatus } from "./dashboard.tsx";
 import { Layout, Pager } from "./layout.tsx";
 import { declarePage, pageOf, positiveInt, sessionOf, stepContext, text } from "./page.ts";
-import { ListTable } from "./list_table.tsx";
+import { ChoiceFilter, ListTable } from "./list_table.tsx";
 
 const FIELDS = ["user", "patient", "table", "action", "outcome", "from", "to"] as const;
 
@@ -58,20 +58,8 @@ export function auditPages(app: Hono<AppEnv>) {
           <label>
             Table <input name="table" value={q.table ?? ""} />
           </label>
-          <label>
-            Action
-            <select name="action">
-              <option value="">any</option>
-              {AUDIT_ACTIONS.map((a) => <option selected={a === action}>{a}</option>)}
-            </select>
-          </label>
-          <label>
-            Outcome
-            <select name="outcome">
-              <option value="">any</option>
-              {AUDIT_OUTCOMES.map((o) => <option selected={o === outcome}>{o}</option>)}
-            </select>
-          </label>
+          <ChoiceFilter label="Action" name="action" choices={AUDIT_ACTIONS} selected={action} />
+          <ChoiceFilter label="Outcome" name="outcome" choices={AUDIT_OUTCOMES} selected={outcome} />
           <label>
             From <input name="from" type="datetime-local" value={q.from ?? ""} />
           </label>

@@ -5,7 +5,7 @@ import { listEntries } from "../../services/integration_logs.ts";
 import { INTEGRATIONLOGS_READ } from "./access.ts";
 import { Layout, Pager } from "./layout.tsx";
 import { declarePage, pageOf, sessionOf, stepContext, text } from "./page.ts";
-import { ListTable } from "./list_table.tsx";
+import { ChoiceFilter, ListTable } from "./list_table.tsx";
 
 const STATUSES = ["pending", "success", "failed"] as const;
 
@@ -27,13 +27,7 @@ export function integrationLogPages(app: Hono<AppEnv>) {
           <label>
             System <input name="system" value={q.system ?? ""} />
           </label>
-          <label>
-            Status
-            <select name="status">
-              <option value="">any</option>
-              {STATUSES.map((s) => <option selected={s === status}>{s}</option>)}
-            </select>
-          </label>
+          <ChoiceFilter label="Status" name="status" choices={STATUSES} selected={status} />
           <button type="submit">Filter</button>
         </form>
         <ListTable

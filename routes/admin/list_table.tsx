@@ -26,3 +26,18 @@ export function ListTable<T>(props: { headers: string[]; rows: T[]; cells: (row:
     </table>
   );
 }
+
+/** A list filter that is one of a few values, or "any" (the empty value). */
+export function ChoiceFilter(
+  props: { label: string; name: string; choices: readonly string[]; selected?: string },
+) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name}>
+        <option value="">any</option>
+        {props.choices.map((choice) => <option selected={choice === props.selected}>{choice}</option>)}
+      </select>
+    </label>
+  );
+}

@@ -7,7 +7,7 @@ import { listPayments, readPayment } from "../../services/payments.ts";
 import { PAYMENTS_READ, PAYMENTS_REFUND } from "./access.ts";
 import { ActionForm, Layout, Pager } from "./layout.tsx";
 import { declarePage, mayOpen, pageOf, positiveInt, sessionOf, stepContext, text } from "./page.ts";
-import { ListTable } from "./list_table.tsx";
+import { ChoiceFilter, ListTable } from "./list_table.tsx";
 
 const READ = { action: "read", table: "payments" } as const;
 const STATUSES = ["pending", "completed", "failed", "refunded"];
@@ -30,13 +30,7 @@ export function paymentPages(app: Hono<AppEnv>) {
           <label>
             Patient id <input name="patient" value={q.patient ?? ""} inputmode="numeric" />
           </label>
-          <label>
-            Status
-            <select name="status">
-              <option value="">any</option>
-              {STATUSES.map((s) => <option selected={s === status}>{s}</option>)}
-            </select>
-          </label>
+          <ChoiceFilter label="Status" name="status" choices={STATUSES} selected={status} />
           <button type="submit">Filter</button>
         </form>
         <ListTable

@@ -8,7 +8,7 @@ import { signOutEverywhere } from "../../services/sign_in.ts";
 import { USERROLES_WRITE, USERS_ADMIN, USERS_CHANGE, USERS_READ } from "./access.ts";
 import { ActionForm, Layout, Pager } from "./layout.tsx";
 import { declarePage, holds, mayOpen, pageOf, positiveInt, sessionOf, stepContext, text } from "./page.ts";
-import { ListTable } from "./list_table.tsx";
+import { ChoiceFilter, ListTable } from "./list_table.tsx";
 
 const STATUSES = ["active", "suspended", "deactivated"];
 
@@ -36,13 +36,7 @@ export function userPages(app: Hono<AppEnv>) {
           <label>
             Search <input name="search" value={q.search ?? ""} placeholder="username or e-mail" />
           </label>
-          <label>
-            Status
-            <select name="status">
-              <option value="">any</option>
-              {STATUSES.map((s) => <option selected={s === accountStatus}>{s}</option>)}
-            </select>
-          </label>
+          <ChoiceFilter label="Status" name="status" choices={STATUSES} selected={accountStatus} />
           <label>
             Role <input name="role" value={q.role ?? ""} />
           </label>

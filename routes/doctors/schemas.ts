@@ -2,16 +2,10 @@ import { z } from "@hono/zod-openapi";
 import { createSelectSchema } from "drizzle-zod";
 import { doctorProfiles } from "../../db/schema.ts";
 import { pageQuery } from "../_list.ts";
-import { ownerField } from "../_schemas.ts";
+import { ownerField, TimeZone } from "../_schemas.ts";
 import { WorkingHours } from "../_working_hours.ts";
 
 const column = createSelectSchema(doctorProfiles).shape;
-
-/** An IANA zone name as the runtime's time zone database knows it (not a bare UTC offset). */
-const timeZone = z.string().max(64)
-  .refine(isTimeZone, "Not an IANA time zone, such as Europe/Paris")
-  .overwrite(canonicalTimeZone)
-  .openapi({ description: "IANA time zone name", example: "Europe/Paris" });
 
 export const Doctor = z.object({
   id: z.number().int(),
@@ -36,7 +30,7 @@ const editable = {
   specialization: column.specialization,
   bio: column.bio,
   working_hours: WorkingHours.nullable(),
-  time_zone: timeZone,
+  time_zone: TimeZone,
   consultation_fee: z.number().int().min(0).max(100_000_000_000).optional()
     .openapi({ description: "Minor units (cents); what a patient's payment is checked against" }),
   currency: z.string().regex(/^[A-Z]{3}$/, "An ISO 4217 code in capitals, such as USD or KES").optional(),
@@ -69,24 +63,4 @@ export function doctorValues(body: Omit<z.infer<typeof DoctorChange>, "user"> | 
     currency,
   };
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
-}
-
-function isTimeZone(name: string): boolean {
-  // Intl also takes bare offsets such as "+05:00"; those are not zone names.
-  if (!/^[A-Za-z]/.test(name)) return false;
-  try {
-    new Intl.DateTimeFormat(undefined, { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The runtime's spelling of a zone ("europe/paris" → "Europe/Paris"); invalid names are left as sent. */
-function canonicalTimeZone(name: string): string {
-  try {
-    return new Intl.DateTimeFormat(undefined, { timeZone: name }).resolvedOptions().timeZone;
-  } catch {
-    return name;
-  }
 }

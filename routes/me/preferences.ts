@@ -4,6 +4,7 @@ import { contextOf } from "../../middleware/service_context.ts";
 import { NOTIFICATION_TYPES } from "../../services/notifications.ts";
 import { myPreferences, setMyPreferences } from "../../services/preferences.ts";
 import { declareRoute, jsonBody, jsonResponse, newRouter, problems } from "../_route.ts";
+import { TimeZone } from "../_schemas.ts";
 
 const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 const Channel = z.strictObject({
@@ -14,8 +15,7 @@ const Preferences = z.strictObject({
   channels: z.strictObject(Object.fromEntries(NOTIFICATION_TYPES.map((t) => [t, Channel.optional()]))),
   quiet_hours: z.strictObject({ start: z.string().regex(HH_MM), end: z.string().regex(HH_MM) }).nullable()
     .openapi({ description: "No e-mail between these local times (it goes out when they end)" }),
-  time_zone: z.string().max(64).refine(isTimeZone, "Not an IANA time zone, such as Europe/Paris")
-    .openapi({ example: "Europe/Paris" }),
+  time_zone: TimeZone,
 }).openapi("NotificationPreferences");
 
 const access = { kind: "signed-in", policy: "preferences:self" } as const;
@@ -60,14 +60,4 @@ export function preferenceRoutes() {
     return c.json(saved, 200);
   });
   return app;
-}
-
-function isTimeZone(name: string): boolean {
-  if (!/^[A-Za-z]/.test(name)) return false;
-  try {
-    new Intl.DateTimeFormat(undefined, { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
 }

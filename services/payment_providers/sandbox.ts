@@ -10,7 +10,7 @@ import { invalid } from "../../errors.ts";
 import type { Clock } from "../clock.ts";
 import { maskPhone } from "../payment_rules.ts";
 import { type CallBudget, callProvider } from "./calls.ts";
-import type { ChargeRequest, PaymentProvider } from "./provider.ts";
+import type { CallLog, ChargeRequest, PaymentProvider } from "./provider.ts";
 import { verifiedStripeEvent } from "./stripe_events.ts";
 
 /** Test card numbers: what each one does. */
@@ -57,6 +57,20 @@ export function sandboxProvider(options: { clock: Clock; budget: CallBudget; tol
     if (!response.ok) throw new Error(`the sandbox event ${type} was answered ${response.status}`);
   };
 
+  /** The sandbox answers at once, but its calls are logged like a real provider's. */
+  const answered = (log: CallLog, operation: string, paymentId: number, detail: string) =>
+    callProvider({
+      system: "sandbox",
+      operation,
+      reference: `payment:${paymentId}`,
+      idempotent: true,
+      budget: options.budget,
+      log,
+      secrets: [secret],
+      run: () => Promise.resolve(detail),
+      classify: () => ({ transient: true, detail: "unreachable" }),
+      describe: () => detail,
+    });
   const provider: PaymentProvider = {
     name: "sandbox",
     methods: ["card", "mpesa"],
@@ -68,18 +82,7 @@ export function sandboxProvider(options: { clock: Clock; budget: CallBudget; tol
       const verdict = decide(request);
       const reference = `sbx_pi_${crypto.randomUUID().replaceAll("-", "")}`;
       const subject = request.method === "mpesa" ? `phone ${maskPhone(request.phoneNumber ?? "")}` : "test card";
-      await callProvider({
-        system: "sandbox",
-        operation: "payment_intent.create",
-        reference: `payment:${request.paymentId}`,
-        idempotent: true,
-        budget: options.budget,
-        log,
-        secrets: [secret],
-        run: () => Promise.resolve(reference),
-        classify: () => ({ transient: true, detail: "unreachable" }),
-        describe: () => `${reference} (${subject})`,
-      });
+      await answered(log, "payment_intent.create", request.paymentId, `${reference} (${subject})`);
       const intent = {
         id: reference,
         object: "payment_intent",
@@ -105,18 +108,7 @@ export function sandboxProvider(options: { clock: Clock; budget: CallBudget; tol
     },
     async refund(request, log) {
       const reference = `sbx_re_${crypto.randomUUID().replaceAll("-", "")}`;
-      await callProvider({
-        system: "sandbox",
-        operation: "refund.create",
-        reference: `payment:${request.paymentId}`,
-        idempotent: true,
-        budget: options.budget,
-        log,
-        secrets: [secret],
-        run: () => Promise.resolve(reference),
-        classify: () => ({ transient: true, detail: "unreachable" }),
-        describe: () => `${reference} succeeded`,
-      });
+      await answered(log, "refund.create", request.paymentId, `${reference} succeeded`);
       return { reference, status: "succeeded" };
     },
     readEvent: (webhook) => verifiedStripeEvent(webhook, secret, options.toleranceSeconds),
