@@ -41,12 +41,13 @@ export function installLastResort(logger: Logger): () => void {
 
 /**
  * postgres.js 3.4.9 defers small writes with setImmediate and can run one after the connection
- * closed (`socket.write` on null; porsager/postgres#1154, fix pending in #1168). The statement it
- * belonged to has already failed with CONNECTION_CLOSED, so it is a known race of a lost
+ * closed (`socket.write` on null; porsager/postgres#1154, fix pending in #1168). The copy in
+ * vendor/postgres is patched against it; should it still happen (the registry's copy, say), the
+ * statement it belonged to has already failed with CONNECTION_CLOSED: a known race of a lost
  * connection, logged as a warning, not a bug of ours.
  */
-function isPostgresJsWriteRace(error: unknown): boolean {
+export function isPostgresJsWriteRace(error: unknown): boolean {
   return error instanceof TypeError && /reading 'write'/.test(error.message) &&
-    /\/postgres[@/][^\n]*\/src\/connection\.js/.test(error.stack ?? "") &&
+    /\/postgres(?:@[^/\n]*)?\/(?:[^\n]*\/)?src\/connection\.js/.test(error.stack ?? "") &&
     /nextWrite/.test(error.stack ?? "");
 }
