@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { count } from "drizzle-orm";
 import { idempotencyKeys, integrationLogs, payments } from "../db/schema.ts";
+import { DRIVER } from "./_db.ts";
 import type { TestApp } from "./_fixtures.ts";
 import { allLogText, outboxTopics, payable, paymentRows, providerTest } from "./_payments.ts";
 import { startStripeServer, STRIPE_KEY, STRIPE_WEBHOOK_SECRET, type StripeServer } from "./_stripe_server.ts";
@@ -280,5 +281,56 @@ stripeTest(
     for (const secret of [STRIPE_KEY, STRIPE_WEBHOOK_SECRET, String(created.body.client_secret), "secret_"]) {
       assert(!text.includes(secret), `the logs contain ${secret}`);
     }
+  },
+);
+
+stripeTest(
+  "a key whose first request is still at Stripe is 409 idempotency-key-in-flight; once answered, it replays; one intent",
+  async (_t, api, stripe) => {
+    const { appointment, token } = await payable(api, 5000);
+    stripe.mode = "hang";
+    stripe.hangMs = 1200;
+    const first = pay(api, token, appointment, "in-flight");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const during = await pay(api, token, appointment, "in-flight");
+    const answered = await first;
+    assertEquals(answered.status, 201, answered.text);
+    if (DRIVER === "pglite") {
+      // The embedded database runs one transaction at a time: the second waits for the first, then replays it.
+      assertEquals([during.status, during.body], [201, answered.body]);
+    } else {
+      assertEquals(
+        [during.status, during.body.type],
+        [409, "urn:problem-type:patient-portal:idempotency-key-in-flight"],
+        during.text,
+      );
+    }
+    stripe.mode = "up";
+    const after = await pay(api, token, appointment, "in-flight");
+    assertEquals([after.status, after.body], [201, answered.body]);
+    assertEquals([stripe.created.intents, (await paymentRows(api)).length], [1, 1]);
+  },
+  { IDEMPOTENCY_WAIT_MS: "100" },
+);
+
+stripeTest(
+  "POST /payments/{id}/refunds/ with one Idempotency-Key refunds once: the same body replays, another is 422",
+  async (_t, api, stripe, hook) => {
+    const { appointment, token } = await payable(api, 5000);
+    const created = await pay(api, token, appointment);
+    await stripe.send(hook, "payment_intent.succeeded", stripe.succeed(String(created.body.provider_reference)));
+    const admin = (await api.signIn(await api.makeAdmin())).access;
+    const refund = (amount: number) =>
+      api.request("POST", `/payments/${created.body.id}/refunds/`, {
+        token: admin,
+        body: { amount },
+        headers: { "idempotency-key": "refund-1" },
+      });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => refund(1000)));
+    assertEquals(answers.map((a) => a.status), Array(8).fill(201), answers.map((a) => a.text).join("\n"));
+    for (const a of answers) assertEquals(a.body, answers[0].body);
+    const other = await refund(999);
+    assertEquals([other.status, other.body.type], [422, "urn:problem-type:patient-portal:idempotency-key-reused"]);
+    assertEquals([stripe.created.refunds, (await paymentRows(api))[0].refundedAmount], [1, 1000]);
   },
 );
