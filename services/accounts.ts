@@ -8,7 +8,7 @@ import { type AccountChange, planAccountChange } from "./account_rules.ts";
 import { actorOf, scopeOf, type ServiceContext } from "./context.ts";
 import { keyset, type PageRequest, type Slice } from "./pagination.ts";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.ts";
-import { hit, release } from "./rate_limit.ts";
+import { clientKey, hit, release } from "./rate_limit.ts";
 import { keepSomeoneWhoCanAssignRoles } from "./roles.ts";
 import { revokeUserSessions } from "./sessions.ts";
 import { notifyEmailChanged } from "./account_mail.ts";
@@ -35,7 +35,7 @@ export interface Registration {
 export async function registerPatient(ctx: ServiceContext, input: Registration): Promise<UserWithRoles> {
   const { db, config } = ctx.deps;
   const passwordHash = await ctx.uow.check(async () => {
-    const limit = { bucket: `register:ip:${ctx.origin.ipAddress ?? "unknown"}`, windowSeconds: 3600 };
+    const limit = { bucket: `register:ip:${clientKey(ctx.origin.ipAddress)}`, windowSeconds: 3600 };
     const state = await hit(db, { ...limit, max: config.RATE_LIMIT_REGISTER_PER_IP }, ctx.now);
     if (state.limited) throw new RateLimited(state.retryAfterSeconds);
     checkPasswordPolicy(input.password, "/password", input);

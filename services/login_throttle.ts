@@ -18,7 +18,7 @@
  */
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
-import { hit, type Limit, type LimitState, release } from "./rate_limit.ts";
+import { clientKey, hit, type Limit, type LimitState, release } from "./rate_limit.ts";
 
 export interface LoginAttempt {
   /** Refused outright (429): this address is over a limit. */
@@ -54,7 +54,7 @@ export async function reserveLoginAttempt(
   now: Date,
 ): Promise<LoginAttempt> {
   const windowSeconds = config.RATE_LIMIT_WINDOW_SECONDS;
-  const ip = address ?? "unknown";
+  const ip = clientKey(address);
   const account = subject.accountId !== null
     ? `account:${subject.accountId}`
     : `name:${await sha256(normalisedLogin(subject.login))}`;

@@ -7,7 +7,7 @@ import { addSeconds } from "./clock.ts";
 import type { ServiceContext } from "./context.ts";
 import { hashSecret, newOpaqueToken, parseOpaqueToken, secretMatches } from "./opaque_tokens.ts";
 import { checkPasswordPolicy, hashPassword } from "./passwords.ts";
-import { hit } from "./rate_limit.ts";
+import { clientKey, hit } from "./rate_limit.ts";
 import { revokeUserSessions } from "./sessions.ts";
 
 export const RESET_TOKEN_SECONDS = 30 * 60;
@@ -25,7 +25,7 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
   for (
     const limit of [
       {
-        bucket: `forgot:ip:${origin.ipAddress ?? "unknown"}`,
+        bucket: `forgot:ip:${clientKey(origin.ipAddress)}`,
         max: config.RATE_LIMIT_FORGOT_PER_IP,
         windowSeconds: window,
       },
@@ -93,7 +93,7 @@ export async function resetPassword(ctx: ServiceContext, presented: string, newP
   const { now } = ctx;
   const { db, config } = ctx.deps;
   const { parsed, passwordHash } = await ctx.uow.check(async () => {
-    const limit = { bucket: `reset:ip:${ctx.origin.ipAddress ?? "unknown"}`, max: config.RATE_LIMIT_RESET_PER_IP };
+    const limit = { bucket: `reset:ip:${clientKey(ctx.origin.ipAddress)}`, max: config.RATE_LIMIT_RESET_PER_IP };
     const state = await hit(db, { ...limit, windowSeconds: 3600 }, now);
     if (state.limited) throw new RateLimited(state.retryAfterSeconds);
     const parsed = parseOpaqueToken(presented);

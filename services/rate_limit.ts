@@ -52,3 +52,30 @@ function state(row: { windowStart: Date; hits: number }, limit: Limit, now: Date
 export async function pruneRateLimits(db: Database, now: Date, olderThanSeconds: number): Promise<void> {
   await db.delete(rateLimits).where(lt(rateLimits.windowStart, new Date(now.getTime() - olderThanSeconds * 1000)));
 }
+
+/**
+ * The client a per-address limit counts: an IPv4 address as it is (an IPv4-mapped IPv6 address
+ * as its IPv4), an IPv6 address by its /64, the block one subscriber is usually given, so
+ * rotating through one's own addresses does not reset the count.
+ */
+export function clientKey(address: string | null): string {
+  if (!address) return "unknown";
+  const text = address.trim().toLowerCase().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  if (!text.includes(":")) return text;
+  const mapped = text.match(/^(?:(?:0{1,4}:){5}|::)ffff:(\d{1,3}(?:\.\d{1,3}){3})$/);
+  if (mapped) return mapped[1];
+  const groups = ipv6Groups(text);
+  return groups ? `${groups.slice(0, 4).join(":")}::/64` : text;
+}
+
+/** The eight groups of an IPv6 address, without leading zeros; null when it is not one. */
+function ipv6Groups(text: string): string[] | null {
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const left = halves[0] ? halves[0].split(":") : [];
+  const right = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const missing = 8 - left.length - right.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const groups = [...left, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...right];
+  return groups.every((g) => /^[0-9a-f]{1,4}$/.test(g)) ? groups.map((g) => parseInt(g, 16).toString(16)) : null;
+}

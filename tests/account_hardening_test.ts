@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import { eq } from "drizzle-orm";
 import { users } from "../db/schema.ts";
 import { hashPassword } from "../services/passwords.ts";
+import { clientKey } from "../services/rate_limit.ts";
 import { superuserProblem } from "../scripts/createsuperuser.ts";
 import { appTest, type TestApp } from "./_fixtures.ts";
 
@@ -200,3 +201,41 @@ appTest(
     assertEquals(own.status, 422, "an administrator's own e-mail needs their password like anyone's");
   },
 );
+
+appTest(
+  "per-address limits count an IPv6 client by its /64: rotating addresses within it does not reset them",
+  async (_t, api) => {
+    const statuses = [];
+    for (const ip of ["2001:db8:7:1::a", "2001:db8:7:1::b", "2001:db8:7:1:ffff:1:2:3", "2001:0db8:0007:0001::c"]) {
+      const n = statuses.length;
+      const res = await api.request("POST", "/register/", {
+        body: { username: `rotator${n}`, email: `rotator${n}@example.test`, password: STRONG },
+        ip,
+      });
+      statuses.push(res.status);
+    }
+    assertEquals(statuses, [201, 201, 201, 429]);
+    const neighbour = await api.request("POST", "/register/", {
+      body: { username: "neighbour", email: "neighbour@example.test", password: STRONG },
+      ip: "2001:db8:7:2::a",
+    });
+    assertEquals(neighbour.status, 201, "another /64 has its own count");
+  },
+  { env: { RATE_LIMIT_REGISTER_PER_IP: "3" } },
+);
+
+Deno.test("clientKey: IPv4 as is, IPv4-mapped as its IPv4, IPv6 by its /64, anything else as typed", () => {
+  const cases: [string | null, string][] = [
+    [null, "unknown"],
+    ["198.51.100.7", "198.51.100.7"],
+    ["::ffff:198.51.100.7", "198.51.100.7"],
+    ["0:0:0:0:0:ffff:198.51.100.7", "198.51.100.7"],
+    ["2001:db8::1", "2001:db8:0:0::/64"],
+    ["2001:0DB8:0000:0001:aaaa:bbbb:cccc:dddd", "2001:db8:0:1::/64"],
+    ["[2001:db8:1:2::3]", "2001:db8:1:2::/64"],
+    ["fe80::1%eth0", "fe80:0:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["not an address", "not an address"],
+  ];
+  for (const [address, key] of cases) assertEquals(clientKey(address), key, String(address));
+});
