@@ -6,10 +6,16 @@
 export interface DatabaseAvailability {
   /** False from a connection failure until a connection succeeds again. */
   readonly up: boolean;
+  /** How many outages have begun: read it when a statement starts, give it to `reached`. */
+  readonly outages: number;
   /** A connection failed or broke (the error must be a connection error). */
   lost(error: unknown): void;
-  /** A connection was made, or a statement answered. */
-  reached(): void;
+  /**
+   * A connection was made, or a statement answered. With `startedDuring` (the `outages` count
+   * when the statement began), an answer to a statement sent before the current outage began
+   * says nothing about now (a backend orphaned by a killed postmaster still answers for a moment).
+   */
+  reached(startedDuring?: number): void;
 }
 
 export interface AvailabilityLog {
@@ -27,19 +33,24 @@ export function createAvailability(log: AvailabilityLog, clock: () => number = D
   let up = true;
   let since = 0;
   let backAt = -Infinity;
+  let outages = 0;
   return {
     get up() {
       return up;
+    },
+    get outages() {
+      return outages;
     },
     lost(error) {
       // Waiting too long for a pooled connection, or a slow statement, is load, not an outage.
       if (!up || isOverload(error) || clock() - backAt < SETTLE_MS) return;
       up = false;
+      outages++;
       since = clock();
       log.warn("database unavailable", { error: describeConnectionError(error) });
     },
-    reached() {
-      if (up) return;
+    reached(startedDuring) {
+      if (up || (startedDuring !== undefined && startedDuring < outages)) return;
       up = true;
       backAt = clock();
       log.info("database available again", { outage_ms: clock() - since });

@@ -65,8 +65,9 @@ function watchAnswers(client: postgres.Sql, availability: DatabaseAvailability):
     sql.unsafe = (text: string, params?: unknown[], queryOptions?: Record<string, unknown>) => {
       const query = unsafe(text, params, { ...queryOptions, prepare: true });
       const resolve = query.resolve;
+      const sentDuring = availability.outages;
       query.resolve = (value: unknown) => {
-        availability.reached();
+        availability.reached(sentDuring);
         return resolve(value);
       };
       return query;
@@ -80,9 +81,10 @@ function watchAnswers(client: postgres.Sql, availability: DatabaseAvailability):
     const run = args[args.length - 1];
     // deno-lint-ignore no-explicit-any
     args[args.length - 1] = (tx: any) => run(patch(tx));
+    const begunDuring = availability.outages;
     // deno-lint-ignore no-explicit-any
     return (begin as any)(...args).then((value: unknown) => {
-      availability.reached();
+      availability.reached(begunDuring);
       return value;
     });
   };

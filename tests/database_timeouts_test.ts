@@ -49,6 +49,19 @@ Deno.test("the outage is reported once when it starts and once when it ends", ()
   assertEquals(lines, ["database unavailable", "database available again"]);
 });
 
+Deno.test("an answer to a statement sent before the outage began does not end it", () => {
+  const lines: string[] = [];
+  let now = 0;
+  const availability = createAvailability({ warn: (m) => lines.push(m), info: (m) => lines.push(m) }, () => now);
+  const sentBefore = availability.outages;
+  availability.lost(new Error("Connection terminated"));
+  availability.reached(sentBefore); // an orphaned backend answering a statement sent earlier
+  assertEquals([availability.up, lines], [false, ["database unavailable"]]);
+  now += 2000;
+  availability.reached(availability.outages); // sent during the outage, answered: it is back
+  assertEquals([availability.up, lines], [true, ["database unavailable", "database available again"]]);
+});
+
 Deno.test({
   name: "connecting to a server that never answers gives up within the connect timeout",
   ...onPostgres,
