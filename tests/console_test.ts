@@ -394,3 +394,35 @@ appTest(
   },
   { env: { APP_ENV: "development" } },
 );
+
+appTest(
+  "console sign-in is throttled like the API's: 429 with Retry-After once the address has failed too often, recorded",
+  async (_t, api) => {
+    const admin = await api.makeAdmin();
+    const attempt = async (password: string) => {
+      const form = await consoleRequest(api, "/admin/login");
+      const token = (await form.text()).match(/name="_csrf" value="([^"]+)"/)![1];
+      const formCookie = form.headers.getSetCookie().find((c) => c.startsWith("portal_console_form="))!.split(";")[0];
+      return await consoleRequest(api, "/admin/login", {
+        method: "POST",
+        headers: { cookie: formCookie },
+        body: new URLSearchParams({ _csrf: token, login: admin.username, password }),
+      });
+    };
+    const statuses = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await attempt("not the password");
+      statuses.push(res.status);
+      if (res.status === 429) {
+        assert(Number(res.headers.get("retry-after")) > 0, "Retry-After");
+        assertStringIncludes(await res.text(), "Too many attempts");
+      } else await res.body?.cancel();
+    }
+    assertEquals(statuses, [401, 401, 401, 429]);
+    const limited = await api.db.select().from(auditLogs).where(
+      and(eq(auditLogs.action, "login_failed"), eq(auditLogs.userId, admin.id)),
+    );
+    assert(limited.some((r) => (r.details as { reason?: string }).reason === "rate_limited"), "recorded");
+  },
+  { env: { RATE_LIMIT_LOGIN_PER_USER: "3", RATE_LIMIT_LOGIN_DELAY_MAX_MS: "0" } },
+);
