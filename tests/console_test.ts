@@ -15,6 +15,7 @@ import {
   makeStaff,
   SESSION_COOKIE,
 } from "./_console.ts";
+import { consolePages } from "../routes/admin/index.ts";
 import { appTest, type TestApp } from "./_fixtures.ts";
 
 appTest("GET /admin/ without a session redirects to the sign-in page", async (_t, api) => {
@@ -426,3 +427,19 @@ appTest(
   },
   { env: { RATE_LIMIT_LOGIN_PER_USER: "3", RATE_LIMIT_LOGIN_DELAY_MAX_MS: "0" } },
 );
+
+appTest("every console form post without its CSRF token is refused with 403 and changes nothing", async (_t, api) => {
+  const admin = await api.makeAdmin();
+  const client = await consoleSignIn(api, admin);
+  const posts = consolePages.filter((p) => p.method === "post");
+  assert(posts.length >= 5, `${posts.length} console forms`);
+  const before = await api.db.select().from(users);
+  for (const page of posts) {
+    const path = page.path.replace(/:[a-z_]+/gi, String(admin.id));
+    const res = await client.post(path, { account_status: "suspended", notes: "x" }, { withoutCsrf: true });
+    assertEquals(res.status, 403, `${page.method} ${page.path}`);
+    await res.body?.cancel();
+  }
+  assertEquals(await api.db.select().from(users), before);
+  assertEquals((await client.get("/admin/")).status, 200, "the session survived: logout was refused too");
+});
