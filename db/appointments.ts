@@ -59,6 +59,18 @@ export async function findAppointment(
   return inScopeRow(row);
 }
 
+const SLOT_LOCK_SPACE = 0x534c54; // "SLT"
+
+/**
+ * Holds the doctor's calendar until the transaction ends. Two overlapping inserts checked by the
+ * exclusion constraint at the same moment can each find the other's row and wait for it: a
+ * deadlock Postgres breaks by aborting one (40P01), and with 50 at once it aborted them all. Taken
+ * first, this lock makes every booking and reschedule of one doctor check in turn.
+ */
+export async function lockDoctorCalendar(db: Database, doctorId: number): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(${SLOT_LOCK_SPACE}, ${doctorId})`);
+}
+
 /** Inserts a booking; `ends_at` is derived here (a check constraint holds it to start + duration). */
 export async function insertAppointment(
   db: Database,

@@ -76,6 +76,9 @@ export function domainErrorOf(err: unknown): DomainError | undefined {
   const named = CONSTRAINTS[sqlConstraint(err) ?? ""];
   if (named) return named();
   switch (code) {
+    case "40P01": // deadlock detected: Postgres gave this transaction up in favour of another
+    case "40001": // serialization failure
+      return new Unavailable("transaction-conflict", "The request met another one at the same moment; try again", 1);
     case "23505":
       return new Conflict("conflict", "A record with these values already exists");
     case "23P01":

@@ -147,6 +147,7 @@ async function slotGuarded<T>(
   window: { doctorId: number; start: Date; end: Date; excludeId?: number },
   write: () => Promise<T>,
 ): Promise<T> {
+  await repo.lockDoctorCalendar(tx, window.doctorId);
   try {
     return await tx.transaction(() => write());
   } catch (e) {
