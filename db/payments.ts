@@ -116,8 +116,10 @@ export async function findPayableAppointment(
   return row && { ...row, fee: row.fee ?? 0, currency: row.currency ?? "USD" };
 }
 
-/** Every payment of an appointment (what its balance is computed from). */
-/** The payments of an appointment the caller reached through their scope (findPayableAppointment). */
+/**
+ * Every payment of an appointment (what its balance is computed from, and its pending one), whole
+ * rows in scope: the appointment was reached through the caller's scope (findPayableAppointment).
+ */
 export async function paymentsOfAppointment(db: Database, appointmentId: number): Promise<InScope<PaymentRow>[]> {
   const rows = await db.select().from(payments).where(eq(payments.appointmentId, appointmentId));
   return rows.map((row) => inScopeRow(row));
