@@ -124,8 +124,10 @@ export function encodeCursor(cursor: Cursor, signer: CursorSigner): string {
 export function decodeCursor(raw: string, ordering: string, signer: CursorSigner): Cursor {
   try {
     const [payload, mac, ...rest] = raw.split(".");
-    const given = base64url.decode(mac ?? "");
-    const expected = signature(signer, payload);
+    // Compared as text, so that a signature spelt differently (the last character's unused bits
+    // set) is refused like any other change.
+    const given = new TextEncoder().encode(mac ?? "");
+    const expected = new TextEncoder().encode(base64url.encode(signature(signer, payload)));
     if (rest.length > 0 || given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new Error("bad signature");
     }

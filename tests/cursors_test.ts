@@ -84,6 +84,15 @@ function split(cursor: string): { payload: Record<string, unknown>; signature: s
 }
 const encode = (payload: unknown) => base64url.encode(JSON.stringify(payload));
 
+/**
+ * The last character of a 32-byte signature in base64url carries 4 bits and 2 unused ones: the
+ * same bytes spelt with an unused bit set.
+ */
+function respelt(last = "A"): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  return alphabet[alphabet.indexOf(last) ^ 1];
+}
+
 /** Alterations an attacker would try on a genuine cursor. */
 function tamperings(cursor: string): [string, string][] {
   const { payload, signature } = split(cursor);
@@ -95,7 +104,10 @@ function tamperings(cursor: string): [string, string][] {
     ["a text value, same signature", withSignature({ ...payload, v: "not a time", t: undefined })],
     ["a number value, same signature", withSignature({ ...payload, v: 1e300 })],
     ["an instant after year 9999", withSignature({ ...payload, v: "+275760-09-13T00:00:00.000Z", t: "date" })],
-    ["the signature changed", `${encode(payload)}.${signature.slice(0, -2)}AA`],
+    // The first character: always a change of the MAC's bytes (a fixed "AA" at the end was, one time
+    // in 1,024, the signature itself).
+    ["the signature changed", `${encode(payload)}.${signature[0] === "A" ? "B" : "A"}${signature.slice(1)}`],
+    ["the signature spelt differently", `${encode(payload)}.${signature.slice(0, -1)}${respelt(signature.at(-1))}`],
     ["garbage", "garbage"],
     ["two dots", `${encode(payload)}.${signature}.x`],
   ];
