@@ -97,8 +97,10 @@ export class RateLimited extends DomainError {
 
 /** Something the request needs is down (the database, the audit trail, a provider): retry later. */
 export class Unavailable extends DomainError {
-  constructor(slug: string, detail: string, retryAfterSeconds?: number) {
+  /** `cause`: the driver's error behind it, so the log can tell an outage from load. */
+  constructor(slug: string, detail: string, retryAfterSeconds?: number, cause?: unknown) {
     super("unavailable", slug, detail, { retryAfterSeconds });
+    if (cause !== undefined) this.cause = cause;
   }
 }
 

@@ -69,7 +69,7 @@ const CONSTRAINTS: Record<string, () => DomainError> = {
  */
 export function domainErrorOf(err: unknown): DomainError | undefined {
   if (isConnectionError(err)) {
-    return new Unavailable("database-unavailable", "The database is unavailable; try again shortly");
+    return new Unavailable("database-unavailable", "The database is unavailable; try again shortly", undefined, err);
   }
   const code = sqlState(err);
   if (!code) return undefined;

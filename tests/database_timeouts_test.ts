@@ -7,6 +7,8 @@ import { assert, assertEquals } from "@std/assert";
 import { sql } from "drizzle-orm";
 import { createAvailability, describeConnectionError, isConnectionError } from "../db/availability.ts";
 import { configureNeonForProxy, openDatabase } from "../db/client.ts";
+import { domainErrorOf } from "../db/errors.ts";
+import { Unavailable } from "../errors.ts";
 import { startWsProxy } from "../scripts/ws_tcp_proxy.ts";
 import { DRIVER, TEST_DATABASE_URL } from "./_db.ts";
 
@@ -60,6 +62,25 @@ Deno.test("an answer to a statement sent before the outage began does not end it
   now += 2000;
   availability.reached(availability.outages); // sent during the outage, answered: it is back
   assertEquals([availability.up, lines], [true, ["database unavailable", "database available again"]]);
+});
+
+Deno.test("a request's 503 from a connect timeout is load, also once the error is the domain's", () => {
+  const lines: string[] = [];
+  let now = 0;
+  const availability = createAvailability({ warn: (m) => lines.push(m), info: (m) => lines.push(m) }, () => now);
+  // A connection attempt begun during an outage times out (2 s) well after the database is back:
+  // the 503 it becomes must not open a second outage (CI logged one, 2.2 s after the recovery).
+  const timedOut = Object.assign(new Error("write CONNECT_TIMEOUT 127.0.0.1:5432"), { code: "CONNECT_TIMEOUT" });
+  const rendered = domainErrorOf(new Error("Failed query", { cause: timedOut }));
+  assert(rendered instanceof Unavailable && rendered.slug === "database-unavailable");
+  now += 5000;
+  availability.lost(rendered);
+  assertEquals([availability.up, lines], [true, []]);
+  // A broken connection, rendered the same way, is an outage, and the log names the driver's error.
+  const broken = domainErrorOf(Object.assign(new Error("write CONNECTION_CLOSED"), { code: "CONNECTION_CLOSED" }));
+  availability.lost(broken);
+  assertEquals([availability.up, lines], [false, ["database unavailable"]]);
+  assertEquals(describeConnectionError(broken), "write CONNECTION_CLOSED");
 });
 
 Deno.test({
