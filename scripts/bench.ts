@@ -16,6 +16,13 @@ import { startWsProxy } from "./ws_tcp_proxy.ts";
 import { seedBench } from "./bench_data.ts";
 import { type Row, table, wrk } from "./bench_wrk.ts";
 
+try {
+  await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).output();
+} catch {
+  console.error("deno task bench needs wrk on the PATH (Debian: apt-get install wrk)");
+  Deno.exit(1);
+}
+
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const base = new URL(Deno.env.get("BENCH_DATABASE_URL") ?? "postgres://postgres@127.0.0.1:5432/test");
 const driver = Deno.env.get("BENCH_DRIVER") ?? "postgres";
@@ -48,8 +55,7 @@ try {
   server = await startServer(env, { task });
   const api = server.url;
   const pid = await serverPid(server.port);
-  const listening = server.logs.find((l) => l.msg === "listening");
-  console.error(`# API pid ${pid}, database ${listening?.database}, password hasher ${listening?.password_hasher}`);
+  console.error(`# API pid ${pid}: deno task ${task}, driver ${driver}`);
   const signIn = async (username: string) => {
     const res = await fetch(`${api}/token/`, {
       method: "POST",
