@@ -14,14 +14,9 @@ import { freePort } from "../tests/_cluster.ts";
 import { startServer } from "../tests/_server.ts";
 import { startWsProxy } from "./ws_tcp_proxy.ts";
 import { seedBench } from "./bench_data.ts";
-import { type Row, table, wrk } from "./bench_wrk.ts";
+import { exitUnlessWrk, type Row, table, wrk } from "./bench_wrk.ts";
 
-try {
-  await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).output();
-} catch {
-  console.error("deno task bench needs wrk on the PATH (Debian: apt-get install wrk)");
-  Deno.exit(1);
-}
+await exitUnlessWrk("deno task bench");
 
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const base = new URL(Deno.env.get("BENCH_DATABASE_URL") ?? "postgres://postgres@127.0.0.1:5432/test");

@@ -14,6 +14,9 @@ import { authenticate } from "../middleware/authenticate.ts";
 import { buildDeps } from "../services/deps.ts";
 import { hashPassword } from "../services/passwords.ts";
 import { createAccount } from "../db/users.ts";
+import { exitUnlessWrk } from "./bench_wrk.ts";
+
+await exitUnlessWrk("scripts/bench_audit.ts");
 
 const rounds = Number(Deno.args[0] ?? 3);
 const seconds = Number(Deno.args[1] ?? 5);

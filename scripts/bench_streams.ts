@@ -10,6 +10,9 @@ import { generateSigningJwk } from "../services/access_tokens.ts";
 import { hashPassword } from "../services/passwords.ts";
 import { openDatabase } from "../db/client.ts";
 import { putUnderCareForBench } from "./bench_seed_care.ts";
+import { exitUnlessWrk } from "./bench_wrk.ts";
+
+await exitUnlessWrk("scripts/bench_streams.ts");
 
 const streams = Number(Deno.args[0] ?? 500);
 const seconds = Number(Deno.args[1] ?? 10);

@@ -23,6 +23,16 @@ export interface WrkOptions {
   quiet?: boolean;
 }
 
+/** Ends the script with one line when wrk is not installed, before it sets anything up. */
+export async function exitUnlessWrk(script: string): Promise<void> {
+  try {
+    await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).output();
+  } catch {
+    console.error(`${script} needs wrk on the PATH (Debian: apt-get install wrk)`);
+    Deno.exit(1);
+  }
+}
+
 export async function wrk(
   base: string,
   path: string,
