@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { USER_AGENT_MAX } from "../db/audit_logs.ts";
 import type { Database } from "../db/client.ts";
+import { preparedFor } from "../db/prepared.ts";
 import { refreshTokens, rolePermissions, roles, sessions, userRoles, users } from "../db/schema.ts";
 import { addSeconds } from "./clock.ts";
 import { hashSecret, newOpaqueToken, parseOpaqueToken, secretMatches } from "./opaque_tokens.ts";
@@ -140,17 +141,8 @@ async function revokeWith(db: Executor, where: ReturnType<typeof eq>, reason: st
     .where(and(where, isNull(sessions.revokedAt)));
 }
 
-/**
- * Loads the caller behind an access token in one query: the session must still be live and the
- * account active, so logout, reset and suspension take effect on the very next request.
- */
-export async function loadPrincipal(
-  db: Database,
-  userId: number,
-  sessionId: string,
-  now: Date,
-): Promise<Principal | null> {
-  const [row] = await db.select({
+const principalQuery = preparedFor((db) =>
+  db.select({
     username: users.username,
     roles: sql<string[]>`coalesce((
       select array_agg(${roles.roleName} order by ${roles.roleName})
@@ -164,12 +156,27 @@ export async function loadPrincipal(
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(
-      eq(sessions.id, sessionId),
-      eq(sessions.userId, userId),
+      eq(sessions.id, sql.placeholder("sessionId")),
+      eq(sessions.userId, sql.placeholder("userId")),
       isNull(sessions.revokedAt),
-      gt(sessions.expiresAt, now),
+      gt(sessions.expiresAt, sql.placeholder("now")),
       eq(users.accountStatus, "active"),
-    ));
+    ))
+    .prepare("load_principal")
+);
+
+/**
+ * Loads the caller behind an access token in one query: the session must still be live and the
+ * account active, so logout, reset and suspension take effect on the very next request.
+ */
+export async function loadPrincipal(
+  db: Database,
+  userId: number,
+  sessionId: string,
+  now: Date,
+): Promise<Principal | null> {
+  // Placeholders reach the driver as they are (no column encoding): the instant goes as ISO text.
+  const [row] = await principalQuery(db).execute({ sessionId, userId, now: now.toISOString() });
   if (!row) return null;
   // `admin` holds every permission at run time, whatever its rows say (README, "Access control").
   const permissions = row.roles.includes("admin") ? ALL_PERMISSIONS : row.permissions.filter(isPermission);
