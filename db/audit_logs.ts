@@ -2,6 +2,7 @@ import { and, arrayContains, eq, getTableColumns, gte, lt, type SQL, sql } from 
 import { type AnyPgColumn, customType, pgTable } from "drizzle-orm/pg-core";
 import { Malformed } from "../errors.ts";
 import type { Database } from "./client.ts";
+import { preparedFor } from "./prepared.ts";
 import type { PolicyOf } from "./policies.ts";
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES, auditLogs, doctorProfiles, patientProfiles, users } from "./schema.ts";
 import { inScopeRow, restrict, type Scope } from "./scope.ts";
@@ -38,16 +39,37 @@ export interface AuditRecord {
   at: Date;
 }
 
+/** The insert every request makes, built once per database (an insert's placeholders go through their columns' encoders). */
+const insertAudit = preparedFor((db) =>
+  db.insert(auditLogs).values({
+    userId: sql.placeholder("userId"),
+    role: sql.placeholder("role"),
+    action: sql.placeholder("action"),
+    outcome: sql.placeholder("outcome"),
+    targetTable: sql.placeholder("targetTable"),
+    targetId: sql.placeholder("targetId"),
+    patientId: sql.placeholder("patientId"),
+    patientIds: sql.placeholder("patientIds"),
+    ipAddress: sql.placeholder("ipAddress"),
+    userAgent: sql.placeholder("userAgent"),
+    requestId: sql.placeholder("requestId"),
+    clientRequestId: sql.placeholder("clientRequestId"),
+    details: sql.placeholder("details"),
+    appended: sql.placeholder("appended"),
+    eventTimestamp: sql.placeholder("eventTimestamp"),
+  }).returning().prepare("insert_audit_record")
+);
+
 /**
  * Appends one audit record and returns it. Only the unit of work calls this: pass the
  * transaction of the change so both commit or neither does.
  */
 export async function insertAuditRecord(
-  db: Pick<Database, "insert">,
+  db: Database,
   origin: RequestOrigin,
   record: AuditRecord,
 ): Promise<AuditLogRow> {
-  const [row] = await db.insert(auditLogs).values({
+  const [row] = await insertAudit(db).execute({
     userId: record.userId,
     role: record.role,
     action: record.action,
@@ -63,7 +85,7 @@ export async function insertAuditRecord(
     details: record.details,
     appended: record.appended ?? false,
     eventTimestamp: record.at,
-  }).returning();
+  });
   return row;
 }
 

@@ -107,7 +107,7 @@ export function unitOfWork(o: UnitOfWorkOptions): UnitOfWork {
     if (!action || !table) throw new Error(`${o.request?.route ?? "work"} records nothing: no audit declaration`);
     return { action, table };
   };
-  const write = async (db: Pick<Database, "insert">, record: Omit<AuditRecord, "at">) => {
+  const write = async (db: Database, record: Omit<AuditRecord, "at">) => {
     try {
       const row = await insertAuditRecord(db, o.origin, { ...record, at: o.clock() });
       o.onRecorded?.();
