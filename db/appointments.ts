@@ -1,21 +1,27 @@
 import { and, eq, gte, lt, ne, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client.ts";
 import { queryRows } from "./client.ts";
+import { type Listed, listedRows } from "./listed_rows.ts";
 import { type PolicyOf, underCareOf } from "./policies.ts";
 import { appointments, doctorProfiles, roles, userRoles, users } from "./schema.ts";
 import { type InScope, inScopeRow, restrict, type Scope } from "./scope.ts";
 
 export type AppointmentRow = typeof appointments.$inferSelect;
+/** An appointment as the list reads it (instants as ISO text). */
+export type AppointmentListRow = Listed<AppointmentRow>;
 export type AppointmentChanges = Partial<
   Pick<AppointmentRow, "appointmentDate" | "durationMinutes" | "status" | "notes" | "reason" | "cancellationReason">
 >;
 type AppointmentScope = Scope<PolicyOf<"appointments">>;
 
 export const APPOINTMENT_ORDERINGS = {
-  appointment_date: { column: appointments.appointmentDate, value: (r: AppointmentRow) => r.appointmentDate },
-  created_at: { column: appointments.createdAt, value: (r: AppointmentRow) => r.createdAt },
+  appointment_date: {
+    column: appointments.appointmentDate,
+    value: (r: AppointmentListRow) => new Date(r.appointmentDate),
+  },
+  created_at: { column: appointments.createdAt, value: (r: AppointmentListRow) => new Date(r.createdAt) },
 };
-export const APPOINTMENT_ID = { column: appointments.id, value: (r: AppointmentRow) => r.id };
+export const APPOINTMENT_ID = { column: appointments.id, value: (r: AppointmentListRow) => r.id };
 
 export interface AppointmentFilters {
   patient?: number;
@@ -32,8 +38,8 @@ export function listAppointments(
   db: Database,
   scope: AppointmentScope,
   query: AppointmentFilters & { where?: SQL; orderBy: SQL[]; limit: number },
-): Promise<AppointmentRow[]> {
-  return db.select().from(appointments)
+): Promise<AppointmentListRow[]> {
+  const select = db.select().from(appointments)
     .where(and(
       restrict(scope),
       query.patient === undefined ? undefined : eq(appointments.patientId, query.patient),
@@ -45,6 +51,7 @@ export function listAppointments(
     ))
     .orderBy(...query.orderBy)
     .limit(query.limit);
+  return listedRows(db, select, appointments);
 }
 
 /** One appointment if it is in scope; `lock` holds it for the rest of the transaction. */

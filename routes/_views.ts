@@ -1,6 +1,7 @@
 /** Views shared by more than one resource: a user, a patient profile, a doctor profile. */
 import type { DoctorRow } from "../services/doctors.ts";
-import type { PatientRow } from "../services/patients.ts";
+import type { PatientListRow, PatientRow } from "../services/patients.ts";
+import { isoOf } from "../services/clock.ts";
 import type { UserWithRoles } from "../services/accounts.ts";
 
 export type AccountStatus = "active" | "suspended" | "deactivated";
@@ -20,7 +21,7 @@ export function userView(user: UserWithRoles) {
   };
 }
 
-export function patientView(p: PatientRow) {
+export function patientView(p: PatientRow | PatientListRow) {
   return {
     id: p.userId,
     user: p.userId,
@@ -31,8 +32,8 @@ export function patientView(p: PatientRow) {
     address: p.address,
     emergency_contact: p.emergencyContact,
     medical_history: p.medicalHistory,
-    created_at: p.createdAt.toISOString(),
-    updated_at: p.updatedAt.toISOString(),
+    created_at: isoOf(p.createdAt),
+    updated_at: isoOf(p.updatedAt),
   };
 }
 

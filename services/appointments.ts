@@ -20,14 +20,14 @@ import {
 import { actorOf, scopeOf, type ServiceContext } from "./context.ts";
 import { keyset, type PageRequest, type Slice } from "./pagination.ts";
 
-export type { AppointmentRow } from "../db/appointments.ts";
+export type { AppointmentListRow, AppointmentRow } from "../db/appointments.ts";
 type AppointmentRow = repo.AppointmentRow;
 
 export function listAppointments(
   ctx: ServiceContext,
   filters: repo.AppointmentFilters,
   page: PageRequest,
-): Promise<Slice<AppointmentRow>> {
+): Promise<Slice<repo.AppointmentListRow>> {
   const scope = scopeOf(ctx, "appointments");
   const pager = keyset(page, repo.APPOINTMENT_ORDERINGS, repo.APPOINTMENT_ID, ctx.deps.tokens.keys.cursorKey);
   return ctx.uow.read(async (db) => {

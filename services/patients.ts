@@ -4,7 +4,7 @@ import type { ServiceContext } from "./context.ts";
 import type { PageRequest } from "./pagination.ts";
 import * as profiles from "./profiles.ts";
 
-export type { PatientRow, PatientValues } from "../db/patients.ts";
+export type { PatientListRow, PatientRow, PatientValues } from "../db/patients.ts";
 
 const store = {
   table: "patient_profiles",
@@ -21,7 +21,8 @@ const store = {
   "patient_profiles",
   repo.PatientRow,
   repo.PatientValues,
-  { search?: string }
+  { search?: string },
+  repo.PatientListRow
 >;
 
 export const listPatients = (ctx: ServiceContext, filters: { search?: string }, page: PageRequest) =>

@@ -15,18 +15,25 @@ type Table = "patient_profiles" | "doctor_profiles";
 type ProfileScope<T extends Table> = Scope<PolicyOf<T>>;
 
 /** How one kind of profile is stored. */
-export interface ProfileStore<T extends Table, Row extends { userId: number }, Values, Filters> {
+/** A profile table's reads and writes; `ListRow` is what its list reads (a hot list may skip drizzle's mapping). */
+export interface ProfileStore<
+  T extends Table,
+  Row extends { userId: number },
+  Values,
+  Filters,
+  ListRow extends { userId: number } = Row,
+> {
   table: T;
   role: "patient" | "doctor";
   /** Reading it is a read of health data (patients), or of a directory (doctors). */
   audited: boolean;
-  orderings: Record<string, Ordering<Row>>;
-  id: { column: Ordering<Row>["column"]; value(row: Row): number };
+  orderings: Record<string, Ordering<ListRow>>;
+  id: { column: Ordering<ListRow>["column"]; value(row: ListRow): number };
   list(
     db: Database,
     scope: ProfileScope<T>,
     query: Filters & { where?: SQL; orderBy: SQL[]; limit: number },
-  ): Promise<Row[]>;
+  ): Promise<ListRow[]>;
   find(
     db: Database,
     scope: ProfileScope<T>,
@@ -43,12 +50,18 @@ function patientsOf<T extends Table>(store: { table: T }, id: number): number[] 
   return store.table === "patient_profiles" ? [id] : [];
 }
 
-export function listProfiles<T extends Table, Row extends { userId: number }, Values, Filters>(
+export function listProfiles<
+  T extends Table,
+  Row extends { userId: number },
+  Values,
+  Filters,
+  ListRow extends { userId: number },
+>(
   ctx: ServiceContext,
-  store: ProfileStore<T, Row, Values, Filters>,
+  store: ProfileStore<T, Row, Values, Filters, ListRow>,
   filters: Filters,
   page: PageRequest,
-): Promise<Slice<Row>> {
+): Promise<Slice<ListRow>> {
   const scope = scopeOf(ctx, store.table);
   const pager = keyset(page, store.orderings, store.id, ctx.deps.tokens.keys.cursorKey);
   const run = async (db: Database) => pager.slice(await store.list(db, scope, { ...filters, ...pager }));
@@ -62,7 +75,7 @@ export function listProfiles<T extends Table, Row extends { userId: number }, Va
 
 export async function readProfile<T extends Table, Row extends { userId: number }, Values, Filters>(
   ctx: ServiceContext,
-  store: ProfileStore<T, Row, Values, Filters>,
+  store: ProfileStore<T, Row, Values, Filters, { userId: number }>,
   id: number,
 ): Promise<Row> {
   const scope = scopeOf(ctx, store.table);
@@ -85,7 +98,7 @@ export async function readProfile<T extends Table, Row extends { userId: number 
  */
 export function createProfile<T extends Table, Row extends { userId: number }, Values, Filters>(
   ctx: ServiceContext,
-  store: ProfileStore<T, Row, Values, Filters>,
+  store: ProfileStore<T, Row, Values, Filters, { userId: number }>,
   requested: number | undefined,
   values: Values,
 ): Promise<Row> {
@@ -103,7 +116,7 @@ export function createProfile<T extends Table, Row extends { userId: number }, V
 /** PUT and PATCH: the editable fields; `user` may be echoed but never changed. */
 export function changeProfile<T extends Table, Row extends { userId: number }, Values, Filters>(
   ctx: ServiceContext,
-  store: ProfileStore<T, Row, Values, Filters>,
+  store: ProfileStore<T, Row, Values, Filters, { userId: number }>,
   id: number,
   requested: number | undefined,
   values: Values,
@@ -120,7 +133,7 @@ export function changeProfile<T extends Table, Row extends { userId: number }, V
 
 export function deleteProfile<T extends Table, Row extends { userId: number }, Values, Filters>(
   ctx: ServiceContext,
-  store: ProfileStore<T, Row, Values, Filters>,
+  store: ProfileStore<T, Row, Values, Filters, { userId: number }>,
   id: number,
 ): Promise<void> {
   const scope = scopeOf(ctx, store.table);

@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../../middleware/env.ts";
 import { changeAppointment, listAppointments } from "../../services/appointments.ts";
+import { isoOf } from "../../services/clock.ts";
 import { APPOINTMENTS_READ, APPOINTMENTS_WRITE } from "./access.ts";
 import { ActionForm, Layout, Pager } from "./layout.tsx";
 import { declarePage, mayOpen, pageOf, positiveInt, sessionOf, stepContext, text } from "./page.ts";
@@ -57,7 +58,7 @@ export function appointmentPages(app: Hono<AppEnv>) {
             {slice.rows.map((a) => (
               <tr>
                 <td>{a.id}</td>
-                <td>{a.appointmentDate.toISOString().slice(0, 16).replace("T", " ")} ({a.durationMinutes} min)</td>
+                <td>{isoOf(a.appointmentDate).slice(0, 16).replace("T", " ")} ({a.durationMinutes} min)</td>
                 <td>{a.doctorId}</td>
                 <td>{a.patientId}</td>
                 <td>{a.status}{a.cancellationReason ? ` (${a.cancellationReason})` : ""}</td>

@@ -1,18 +1,19 @@
-import type { AppointmentRow } from "../../services/appointments.ts";
+import type { AppointmentListRow, AppointmentRow } from "../../services/appointments.ts";
+import { isoOf } from "../../services/clock.ts";
 import type { AppointmentStatus } from "../../services/appointment_rules.ts";
 
-export function appointmentView(a: AppointmentRow) {
+export function appointmentView(a: AppointmentRow | AppointmentListRow) {
   return {
     id: a.id,
     patient: a.patientId,
     doctor: a.doctorId,
-    appointment_date: a.appointmentDate.toISOString(),
+    appointment_date: isoOf(a.appointmentDate),
     duration_minutes: a.durationMinutes,
     status: a.status as AppointmentStatus,
     notes: a.notes,
     reason: a.reason,
     cancellation_reason: a.cancellationReason,
-    created_at: a.createdAt.toISOString(),
-    updated_at: a.updatedAt.toISOString(),
+    created_at: isoOf(a.createdAt),
+    updated_at: isoOf(a.updatedAt),
   };
 }
