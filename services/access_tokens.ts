@@ -64,7 +64,9 @@ export async function verifyAccessToken(settings: AccessTokenSettings, token: st
   const now = Math.floor(settings.clock().getTime() / 1000);
   const verified = verifiedTokens(settings);
   const known = verified.get(token);
-  if (known) return live(known, now, settings.ttlSeconds) ? known.claims : null;
+  if (known && known.issuer === settings.issuer && known.audience === settings.audience) {
+    return live(known, now, settings.ttlSeconds) ? known.claims : null;
+  }
   try {
     const { payload } = await jwtVerify(token, (header) => verifyingKey(settings.keys, header), {
       algorithms: [ALG],
@@ -79,25 +81,36 @@ export async function verifyAccessToken(settings: AccessTokenSettings, token: st
     if (!Number.isSafeInteger(userId) || typeof payload.sid !== "string") return null;
     const claims = { userId, sessionId: payload.sid };
     if (verified.size >= VERIFIED_TOKENS_MAX) verified.delete(verified.keys().next().value!);
-    verified.set(token, { claims, iat: payload.iat!, exp: payload.exp! });
+    verified.set(token, {
+      claims,
+      iat: payload.iat!,
+      exp: payload.exp!,
+      issuer: settings.issuer,
+      audience: settings.audience,
+    });
     return claims;
   } catch {
     return null;
   }
 }
 
-/** Tokens remembered per settings (tests run apps with other keys side by side); the oldest go first. */
+/**
+ * Tokens remembered per set of keys, so a rotation (a new set) starts afresh; the oldest go first.
+ * The issuer and audience they verified for are kept and must still be the ones expected.
+ */
 const VERIFIED_TOKENS_MAX = 4096;
 interface VerifiedToken {
   claims: AccessClaims;
   iat: number;
   exp: number;
+  issuer: string;
+  audience: string;
 }
-const verifiedBySettings = new WeakMap<AccessTokenSettings, Map<string, VerifiedToken>>();
+const verifiedByKeys = new WeakMap<AccessTokenKeys, Map<string, VerifiedToken>>();
 
 function verifiedTokens(settings: AccessTokenSettings): Map<string, VerifiedToken> {
-  let verified = verifiedBySettings.get(settings);
-  if (!verified) verifiedBySettings.set(settings, verified = new Map());
+  let verified = verifiedByKeys.get(settings.keys);
+  if (!verified) verifiedByKeys.set(settings.keys, verified = new Map());
   return verified;
 }
 
