@@ -14,8 +14,7 @@ import { keyset, type Ordering, type PageRequest, type Slice } from "./paginatio
 type Table = "patient_profiles" | "doctor_profiles";
 type ProfileScope<T extends Table> = Scope<PolicyOf<T>>;
 
-/** How one kind of profile is stored. */
-/** A profile table's reads and writes; `ListRow` is what its list reads (a hot list may skip drizzle's mapping). */
+/** How one kind of profile is stored; `ListRow` is what its list reads (a hot list may skip drizzle's mapping). */
 export interface ProfileStore<
   T extends Table,
   Row extends { userId: number },
