@@ -48,8 +48,10 @@ function fieldsOf(table: Table) {
   let fields = fieldsByTable.get(table);
   if (!fields) {
     fields = Object.entries(getTableColumns(table)).map(([key, column]) => {
-      const decode = DECODERS[column.columnType];
-      if (!decode) throw new Error(`listedRows: no decoder for ${column.name} (${column.columnType})`);
+      // Text of a timestamp without time zone has no offset: read through a Date it would be local time.
+      const local = column.columnType === "PgTimestamp" && !(column as { withTimezone?: boolean }).withTimezone;
+      const decode = local ? undefined : DECODERS[column.columnType];
+      if (!decode) throw new Error(`listedRows: no decoder for ${column.name} (${column.getSQLType()})`);
       return [key, column.name, decode];
     });
     fieldsByTable.set(table, fields);

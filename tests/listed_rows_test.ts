@@ -7,7 +7,7 @@ import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../db/client.ts";
 import { isoText, listedRows } from "../db/listed_rows.ts";
-import { numeric, pgTable } from "drizzle-orm/pg-core";
+import { numeric, pgTable, timestamp } from "drizzle-orm/pg-core";
 import { appointments } from "../db/schema.ts";
 import { freshDatabase } from "./_db.ts";
 
@@ -68,6 +68,8 @@ Deno.test("a row through listedRows is the row through drizzle, instants as ISO 
     // A column type the mapper does not know is refused before the query, not mapped wrongly.
     const odd = pgTable("odd", { amount: numeric("amount") });
     await assertRejects(() => listedRows(db.db, db.db.select().from(odd), odd), "no decoder for amount");
+    const local = pgTable("local", { at: timestamp("at", { mode: "date" }) });
+    await assertRejects(() => listedRows(db.db, db.db.select().from(local), local), "no decoder for at");
   } finally {
     await db.dispose();
   }
