@@ -72,24 +72,33 @@ const SLOT_LOCK_SPACE = 0x534c54; // "SLT"
  * Holds the doctor's calendar until the transaction ends. Two overlapping inserts checked by the
  * exclusion constraint at the same moment can each find the other's row and wait for it: a
  * deadlock Postgres breaks by aborting one (40P01), and with 50 at once it aborted them all. Taken
- * first, this lock makes every booking and reschedule of one doctor check in turn.
+ * first, this lock makes every reschedule of one doctor check in turn (bookings insert with
+ * `on conflict do nothing` instead, see insertAppointment).
  */
 export async function lockDoctorCalendar(db: Database, doctorId: number): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(${SLOT_LOCK_SPACE}, ${doctorId})`);
 }
 
-/** Inserts a booking; `ends_at` is derived here (a check constraint holds it to start + duration). */
+/**
+ * Inserts a booking, or nothing when the doctor's time is taken (undefined). `ends_at` is derived
+ * here (a check constraint holds it to start + duration).
+ *
+ * No calendar lock: `on conflict do nothing` makes Postgres check the exclusion constraint by
+ * speculative insertion, which withdraws its own row before waiting on a rival's, so overlapping
+ * inserts queue instead of deadlocking, and bookings that do not overlap do not wait at all. Its
+ * only arbiters here are the exclusion constraint and the serial primary key.
+ */
 export async function insertAppointment(
   db: Database,
   values: Pick<AppointmentRow, "patientId" | "doctorId" | "appointmentDate" | "durationMinutes" | "reason" | "notes">,
   now: Date,
-): Promise<AppointmentRow> {
+): Promise<AppointmentRow | undefined> {
   const [row] = await db.insert(appointments).values({
     ...values,
     endsAt: new Date(values.appointmentDate.getTime() + values.durationMinutes * 60_000),
     createdAt: now,
     updatedAt: now,
-  }).returning();
+  }).onConflictDoNothing().returning();
   return row;
 }
 

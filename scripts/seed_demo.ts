@@ -119,8 +119,12 @@ export async function seedDemo(db: Database, now = new Date()): Promise<DemoAcco
     }
     const [grey, house] = doctors;
     const [alice, bob, carol] = patients;
-    const book = (patientId: number, doctorId: number, at: Date, reason: string) =>
-      insertAppointment(tx, { patientId, doctorId, appointmentDate: at, durationMinutes: 30, reason, notes: "" }, now);
+    const book = async (patientId: number, doctorId: number, at: Date, reason: string) => {
+      const values = { patientId, doctorId, appointmentDate: at, durationMinutes: 30, reason, notes: "" };
+      const row = await insertAppointment(tx, values, now);
+      if (!row) throw new Error(`demo data: the slot at ${at.toISOString()} is taken`);
+      return row;
+    };
     // 09:00 UTC is within Dr Grey's Paris morning, 16:00 UTC within Dr House's New York day, all year.
     await book(alice, grey, nextDay(now, [1, 2, 3, 4, 5], 9), "Annual check-up");
     await book(bob, grey, nextDay(now, [1, 2, 3, 4, 5], 9, 1), "Persistent cough");

@@ -74,15 +74,15 @@ export function bookAppointment(ctx: ServiceContext, booking: Booking): Promise<
     if (asDoctor && !facts.underCare) throw refused("/patient", "Not a patient under your care");
     if (!facts.isPatient || patientId === doctorId) throw refused("/patient", "Not a patient");
     checkBookable(start, end, ctx.now, facts);
-    const created = await slotGuarded(tx, scope, { doctorId, start, end }, () =>
-      repo.insertAppointment(tx, {
-        patientId,
-        doctorId,
-        appointmentDate: start,
-        durationMinutes: booking.durationMinutes,
-        reason: booking.reason ?? "",
-        notes: booking.notes ?? "",
-      }, ctx.now));
+    const created = await repo.insertAppointment(tx, {
+      patientId,
+      doctorId,
+      appointmentDate: start,
+      durationMinutes: booking.durationMinutes,
+      reason: booking.reason ?? "",
+      notes: booking.notes ?? "",
+    }, ctx.now);
+    if (!created) throw await slotConflict(tx, scope, { doctorId, start, end });
     await effects.emit({ topic: "appointment.booked", payload: eventOf(created) });
     return { result: created, rowIds: [created.id], patientIds: [patientId] };
   });
@@ -136,15 +136,16 @@ function eventOf(a: AppointmentRow) {
   return { appointment: a.id, patient: a.patientId, doctor: a.doctorId, at: a.appointmentDate.toISOString() };
 }
 
+type Window = { doctorId: number; start: Date; end: Date; excludeId?: number };
+
 /**
- * Runs a write that may hit the doctor's no-overlap constraint inside a savepoint; when it does,
- * the 409 names the conflicting time, and the conflicting appointment's id only if the caller's
- * scope reaches it (another patient's booking is not revealed, not even by its id).
+ * Runs a reschedule that may hit the doctor's no-overlap constraint, under the doctor's calendar
+ * lock and inside a savepoint, so that a clash becomes the same 409 a booking gets.
  */
 async function slotGuarded<T>(
   tx: Database,
   scope: Scope<PolicyOf<"appointments">>,
-  window: { doctorId: number; start: Date; end: Date; excludeId?: number },
+  window: Window,
   write: () => Promise<T>,
 ): Promise<T> {
   await repo.lockDoctorCalendar(tx, window.doctorId);
@@ -152,14 +153,22 @@ async function slotGuarded<T>(
     return await tx.transaction(() => write());
   } catch (e) {
     if (!(domainErrorOf(e) instanceof SlotTaken)) throw e;
-    const found = await repo.findOverlap(tx, scope, window);
-    throw new Conflict("appointment-conflict", "The doctor already has an appointment at this time", {
-      members: {
-        ...(found?.id ? { conflicting_appointment: found.id } : {}),
-        ...(found ? { conflicting_time: { start: found.start.toISOString(), end: found.end.toISOString() } } : {}),
-      },
-    });
+    throw await slotConflict(tx, scope, window);
   }
+}
+
+/**
+ * The 409 for a taken slot: it names the conflicting time, and the conflicting appointment's id
+ * only if the caller's scope reaches it (another patient's booking is not revealed, not even by its id).
+ */
+async function slotConflict(tx: Database, scope: Scope<PolicyOf<"appointments">>, window: Window): Promise<Conflict> {
+  const found = await repo.findOverlap(tx, scope, window);
+  return new Conflict("appointment-conflict", "The doctor already has an appointment at this time", {
+    members: {
+      ...(found?.id ? { conflicting_appointment: found.id } : {}),
+      ...(found ? { conflicting_time: { start: found.start.toISOString(), end: found.end.toISOString() } } : {}),
+    },
+  });
 }
 
 function refused(pointer: string, detail: string) {

@@ -1,7 +1,7 @@
 /**
  * A write Postgres gives up to break a deadlock (40P01) is a 503 `transaction-conflict` to retry,
- * not a 500; and bookings of one doctor take his calendar's lock first, so 50 at once no longer
- * deadlock in the exclusion constraint (tests/appointments_test.ts books them).
+ * not a 500. Bookings do not deadlock in the exclusion constraint: they insert with `on conflict do
+ * nothing`, and reschedules take the doctor's calendar lock (tests/appointments_test.ts books 50 at once).
  */
 import { assertEquals } from "@std/assert";
 import { sql } from "drizzle-orm";
