@@ -2,6 +2,7 @@ import { and, eq, gte, lt, ne, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client.ts";
 import { queryRows } from "./client.ts";
 import { type Listed, listedRows } from "./listed_rows.ts";
+import { preparedFor } from "./prepared.ts";
 import { type PolicyOf, underCareOf } from "./policies.ts";
 import { appointments, doctorProfiles, roles, userRoles, users } from "./schema.ts";
 import { type InScope, inScopeRow, restrict, type Scope } from "./scope.ts";
@@ -93,14 +94,27 @@ export async function insertAppointment(
   values: Pick<AppointmentRow, "patientId" | "doctorId" | "appointmentDate" | "durationMinutes" | "reason" | "notes">,
   now: Date,
 ): Promise<AppointmentRow | undefined> {
-  const [row] = await db.insert(appointments).values({
+  const [row] = await insertBooking(db).execute({
     ...values,
     endsAt: new Date(values.appointmentDate.getTime() + values.durationMinutes * 60_000),
-    createdAt: now,
-    updatedAt: now,
-  }).onConflictDoNothing().returning();
+    now,
+  });
   return row;
 }
+
+const insertBooking = preparedFor((db) =>
+  db.insert(appointments).values({
+    patientId: sql.placeholder("patientId"),
+    doctorId: sql.placeholder("doctorId"),
+    appointmentDate: sql.placeholder("appointmentDate"),
+    durationMinutes: sql.placeholder("durationMinutes"),
+    endsAt: sql.placeholder("endsAt"),
+    reason: sql.placeholder("reason"),
+    notes: sql.placeholder("notes"),
+    createdAt: sql.placeholder("now"),
+    updatedAt: sql.placeholder("now"),
+  }).onConflictDoNothing().returning().prepare("insert_appointment")
+);
 
 /** Applies planned changes to an appointment read (and locked) through the caller's scope. */
 export async function updateAppointment(

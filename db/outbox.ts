@@ -1,5 +1,6 @@
 import { and, asc, inArray, isNull, lte, notInArray, sql } from "drizzle-orm";
 import type { Database } from "./client.ts";
+import { preparedFor } from "./prepared.ts";
 import { outbox } from "./schema.ts";
 
 /** An event for the outbox: a topic (`appointment.booked`, …) and what the relay needs, never health details. */
@@ -12,9 +13,21 @@ export interface OutboxEvent {
 
 export type OutboxRow = typeof outbox.$inferSelect;
 
-/** Writes an event in the caller's transaction, so it exists exactly when the change does. */
-export async function insertOutboxEvent(tx: Pick<Database, "insert">, event: OutboxEvent, at: Date): Promise<void> {
-  await tx.insert(outbox).values({
+const insertEvent = preparedFor((db) =>
+  db.insert(outbox).values({
+    topic: sql.placeholder("topic"),
+    payload: sql.placeholder("payload"),
+    createdAt: sql.placeholder("createdAt"),
+    availableAt: sql.placeholder("availableAt"),
+  }).prepare("insert_outbox_event")
+);
+
+/**
+ * Writes an event in the caller's transaction, so it exists exactly when the change does. The
+ * insert wakes every instance's relay when the transaction commits (migration 0013's trigger).
+ */
+export async function insertOutboxEvent(tx: Database, event: OutboxEvent, at: Date): Promise<void> {
+  await insertEvent(tx).execute({
     topic: event.topic,
     payload: event.payload,
     createdAt: at,
@@ -54,9 +67,4 @@ export async function markProcessed(tx: Database, ids: number[], now: Date): Pro
 export async function deferEvent(db: Database, id: number, until: Date): Promise<void> {
   await db.update(outbox).set({ availableAt: until, attempts: sql`${outbox.attempts} + 1` })
     .where(sql`${outbox.id} = ${id}`);
-}
-
-/** Wakes every instance's relay: NOTIFY is delivered when the transaction commits. */
-export async function signalOutbox(tx: Database): Promise<void> {
-  await tx.execute(sql`select pg_notify('outbox', '')`);
 }

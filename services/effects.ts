@@ -1,6 +1,6 @@
 import type { Database } from "../db/client.ts";
 import { insertIntegrationLog, type IntegrationLogEntry } from "../db/integration_logs.ts";
-import { insertOutboxEvent, type OutboxEvent, signalOutbox } from "../db/outbox.ts";
+import { insertOutboxEvent, type OutboxEvent } from "../db/outbox.ts";
 
 /** Side effects that must commit with the change. */
 export interface Effects {
@@ -10,14 +10,9 @@ export interface Effects {
 
 /** A write's effects, in its transaction; `logged` keeps each integration-log entry for after a rollback. */
 export function effectsOf(tx: Database, now: Date, logged: IntegrationLogEntry[]): Effects {
-  let signalled = false;
   return {
-    async emit(event) {
-      await insertOutboxEvent(tx, event, now);
-      // Every instance's relay wakes when the transaction commits (and not if it rolls back).
-      if (!signalled) await signalOutbox(tx);
-      signalled = true;
-    },
+    // Every instance's relay wakes when the transaction commits (and not if it rolls back).
+    emit: (event) => insertOutboxEvent(tx, event, now),
     log(entry) {
       logged.push(entry);
       return insertIntegrationLog(tx, entry, now);
