@@ -1,6 +1,5 @@
 import { and, eq, gte, lt, ne, type SQL, sql } from "drizzle-orm";
-import type { Database } from "./client.ts";
-import { queryRows } from "./client.ts";
+import { type Database, queryRows } from "./client.ts";
 import { type Listed, listedRows } from "./listed_rows.ts";
 import { preparedFor } from "./prepared.ts";
 import { type PolicyOf, underCareOf } from "./policies.ts";
@@ -73,32 +72,26 @@ const SLOT_LOCK_SPACE = 0x534c54; // "SLT"
  * Holds the doctor's calendar until the transaction ends. Two overlapping inserts checked by the
  * exclusion constraint at the same moment can each find the other's row and wait for it: a
  * deadlock Postgres breaks by aborting one (40P01), and with 50 at once it aborted them all. Taken
- * first, this lock makes every reschedule of one doctor check in turn (bookings insert with
- * `on conflict do nothing` instead, see insertAppointment).
+ * first, this lock makes every reschedule of one doctor check in turn (bookings: insertAppointment).
  */
 export async function lockDoctorCalendar(db: Database, doctorId: number): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(${SLOT_LOCK_SPACE}, ${doctorId})`);
 }
 
 /**
- * Inserts a booking, or nothing when the doctor's time is taken (undefined). `ends_at` is derived
- * here (a check constraint holds it to start + duration).
- *
- * No calendar lock: `on conflict do nothing` makes Postgres check the exclusion constraint by
- * speculative insertion, which withdraws its own row before waiting on a rival's, so overlapping
- * inserts queue instead of deadlocking, and bookings that do not overlap do not wait at all. Its
- * only arbiters here are the exclusion constraint and the serial primary key.
+ * Inserts a booking, or nothing (undefined) when the doctor's time is taken; `ends_at` is derived
+ * here (a check constraint holds it to start + duration). No calendar lock: with `on conflict do
+ * nothing` (its arbiters: the exclusion constraint, the serial key) Postgres checks by speculative
+ * insertion, withdrawing its row before it waits on a rival's, so overlapping inserts queue instead
+ * of deadlocking and the others do not wait at all.
  */
 export async function insertAppointment(
   db: Database,
   values: Pick<AppointmentRow, "patientId" | "doctorId" | "appointmentDate" | "durationMinutes" | "reason" | "notes">,
   now: Date,
 ): Promise<AppointmentRow | undefined> {
-  const [row] = await insertBooking(db).execute({
-    ...values,
-    endsAt: new Date(values.appointmentDate.getTime() + values.durationMinutes * 60_000),
-    now,
-  });
+  const endsAt = new Date(values.appointmentDate.getTime() + values.durationMinutes * 60_000);
+  const [row] = await insertBooking(db).execute({ ...values, endsAt, now });
   return row;
 }
 
