@@ -131,6 +131,7 @@ export async function deleteAppointment(db: Database, row: InScope<AppointmentRo
   await db.delete(appointments).where(eq(appointments.id, row.id));
 }
 
+export type SlotWindow = { doctorId: number; start: Date; end: Date; excludeId?: number };
 /**
  * A live appointment of the doctor overlapping [start, end), other than `excludeId`: its time
  * always, its id only when the caller's scope reaches it (the time alone names no patient).
@@ -138,7 +139,7 @@ export async function deleteAppointment(db: Database, row: InScope<AppointmentRo
 export async function findOverlap(
   db: Database,
   scope: AppointmentScope,
-  window: { doctorId: number; start: Date; end: Date; excludeId?: number },
+  window: SlotWindow,
 ): Promise<{ id: number | null; start: Date; end: Date } | undefined> {
   const visible = restrict(scope) ?? sql`true`;
   const [row] = await db.select({

@@ -136,8 +136,6 @@ function eventOf(a: AppointmentRow) {
   return { appointment: a.id, patient: a.patientId, doctor: a.doctorId, at: a.appointmentDate.toISOString() };
 }
 
-type Window = { doctorId: number; start: Date; end: Date; excludeId?: number };
-
 /**
  * Runs a reschedule that may hit the doctor's no-overlap constraint, under the doctor's calendar
  * lock and inside a savepoint, so that a clash becomes the same 409 a booking gets.
@@ -145,7 +143,7 @@ type Window = { doctorId: number; start: Date; end: Date; excludeId?: number };
 async function slotGuarded<T>(
   tx: Database,
   scope: Scope<PolicyOf<"appointments">>,
-  window: Window,
+  window: repo.SlotWindow,
   write: () => Promise<T>,
 ): Promise<T> {
   await repo.lockDoctorCalendar(tx, window.doctorId);
@@ -161,7 +159,11 @@ async function slotGuarded<T>(
  * The 409 for a taken slot: it names the conflicting time, and the conflicting appointment's id
  * only if the caller's scope reaches it (another patient's booking is not revealed, not even by its id).
  */
-async function slotConflict(tx: Database, scope: Scope<PolicyOf<"appointments">>, window: Window): Promise<Conflict> {
+async function slotConflict(
+  tx: Database,
+  scope: Scope<PolicyOf<"appointments">>,
+  window: repo.SlotWindow,
+): Promise<Conflict> {
   const found = await repo.findOverlap(tx, scope, window);
   return new Conflict("appointment-conflict", "The doctor already has an appointment at this time", {
     members: {
