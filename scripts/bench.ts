@@ -8,6 +8,7 @@
  *
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_SECONDS=10 deno task bench
  *   BENCH_TASK=start (default) or start:parallel | BENCH_DRIVER=neon (the Neon driver through the in-process ws proxy)
+ *   BENCH_DRIVER=pglite: the embedded database in a temporary DATA_DIR (no bare-driver rows)
  */
 import postgres from "postgres";
 import { freePort } from "../tests/_cluster.ts";
@@ -22,8 +23,9 @@ const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const base = new URL(Deno.env.get("BENCH_DATABASE_URL") ?? "postgres://postgres@127.0.0.1:5432/test");
 const driver = Deno.env.get("BENCH_DRIVER") ?? "postgres";
 const name = `portal_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+const embedded = driver === "pglite";
 const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database ${name}`);
+if (!embedded) await admin.unsafe(`create database ${name}`);
 const url = new URL(base);
 url.pathname = `/${name}`;
 const dataDir = await Deno.makeTempDir({ prefix: "portal-bench-" });
@@ -32,8 +34,7 @@ const task = Deno.env.get("BENCH_TASK") ?? "start";
 const port = freePort();
 const env: Record<string, string> = {
   APP_ENV: "development",
-  DATABASE_URL: url.toString(),
-  DATABASE_DRIVER: driver,
+  ...(embedded ? {} : { DATABASE_URL: url.toString(), DATABASE_DRIVER: driver }),
   DATA_DIR: dataDir,
   LOG_LEVEL: "warn",
   PORT: String(port),
@@ -46,7 +47,7 @@ const env: Record<string, string> = {
 const rows: Row[] = [];
 let server: Awaited<ReturnType<typeof startServer>> | undefined;
 try {
-  const seed = await seedBench(url.toString());
+  const seed = await seedBench(embedded ? { dataDir } : { url: url.toString() });
   server = await startServer(env, { task });
   const api = server.url;
   const pid = await serverPid(server.port);
@@ -91,7 +92,7 @@ try {
   for (const c of [8, 32, 64]) {
     await run(`POST /appointments/ (audited create, c=${c})`, "/appointments/", () => booking(c));
   }
-  if (!only || only.startsWith("bare")) {
+  if (!embedded && (!only || only.startsWith("bare"))) {
     rows.push(await bare("bare driver: one-row read", url.toString(), seed.patient.id, "one"));
     rows.push(await bare("bare driver: 200-row appointment list", url.toString(), seed.patient.id, "list"));
   }
@@ -100,7 +101,7 @@ try {
 } finally {
   await server?.stop("SIGTERM");
   await proxy?.close();
-  await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+  if (!embedded) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
   await admin.end();
   await Deno.remove(dataDir, { recursive: true }).catch(() => {});
 }

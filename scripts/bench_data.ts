@@ -7,8 +7,9 @@ import { appointments, doctorProfiles } from "../db/schema.ts";
 import { createAccount } from "../db/users.ts";
 import { hashPassword } from "../services/passwords.ts";
 
-export async function seedBench(url: string) {
-  const handle = await openDatabase({ url, dataDir: "", driver: "postgres" });
+/** `url` names a Postgres database; without one, the embedded database under `dataDir` (closed again after). */
+export async function seedBench(target: { url: string } | { dataDir: string }) {
+  const handle = await openDatabase("url" in target ? { ...target, dataDir: "", driver: "postgres" } : target);
   try {
     await handle.migrate();
     const password = "BenchPass!2024";
