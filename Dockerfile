@@ -12,7 +12,7 @@ ARG DENO_VERSION=2.9.6
 
 FROM denoland/deno:debian-${DENO_VERSION} AS build
 WORKDIR /app
-ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1
+ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1 PGLITE_TEMPLATE_DIR=/pglite-templates
 COPY deno.json deno.lock ./
 # The patched postgres.js that deno.json maps in place of the registry's (vendor/postgres/PATCHED.md).
 COPY vendor/ vendor/
@@ -23,13 +23,16 @@ COPY . .
 RUN deno install --frozen --entrypoint main.ts services/argon2_worker.ts scripts/migrate.ts \
   scripts/createsuperuser.ts scripts/seed_demo.ts \
   && mkdir -p /data
+# The embedded database's template (initialised and migrated), so a first start copies it instead of running initdb.
+RUN deno task pglite:template
 
 # Distroless: glibc (for the argon2 addon) and deno, no shell, no package manager.
 FROM denoland/deno:distroless-${DENO_VERSION}
 WORKDIR /app
 ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1 APP_ENV=production HOST=0.0.0.0 PORT=8000 DATA_DIR=/data \
-  SHUTDOWN_GRACE_MS=8000
+  SHUTDOWN_GRACE_MS=8000 PGLITE_TEMPLATE_DIR=/pglite-templates
 COPY --from=build --chown=1993:1993 /deno-dir /deno-dir
+COPY --from=build --chown=1993:1993 /pglite-templates /pglite-templates
 COPY --from=build --chown=1993:1993 /app /app
 COPY --from=build --chown=1993:1993 /data /data
 VOLUME /data

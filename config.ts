@@ -20,6 +20,8 @@ const configSchema = z.object({
     "must be memory:// or a postgres:// URL",
   ),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** Templates for the embedded database's first start; unset: `~/.cache/patient-portal/pglite-templates`; `off`: none. */
+  PGLITE_TEMPLATE_DIR: z.string().optional(),
   /** A server database's driver: unset = Neon's for `*.neon.tech`, postgres.js over TCP for any other host. */
   DATABASE_DRIVER: z.enum(["neon", "postgres"]).optional(),
   /** host:port of a WebSocket-to-TCP proxy, for a plain Postgres reached through the Neon driver. */

@@ -1,5 +1,4 @@
 import { PGlite } from "@electric-sql/pglite";
-import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
 import type { SQL } from "drizzle-orm";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
@@ -7,13 +6,15 @@ import type { Config } from "../config.ts";
 import { type Database, type DatabaseHandle, type DatabaseOptions, driverFor, type DriverName } from "./database.ts";
 import { type AvailabilityLog, createAvailability, describeConnectionError } from "./availability.ts";
 import { configureNeonForProxy } from "./neon.ts";
+import { PGLITE_OPTIONS } from "./pglite_options.ts";
+import { defaultTemplateRoot, startFromTemplate } from "./pglite_template.ts";
 import { DatabaseSetupError, type ProbeResult, probeServerDatabase } from "./provision.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
 import { MIGRATIONS_FOLDER, openNeon, openPostgres } from "./server_database.ts";
 
 export type { Database, DatabaseHandle, DatabaseOptions, DriverName };
-export { driverFor, MIGRATIONS_FOLDER };
+export { driverFor, MIGRATIONS_FOLDER, PGLITE_OPTIONS };
 
 export { configureNeonForProxy, DatabaseSetupError };
 
@@ -22,7 +23,9 @@ const SILENT: AvailabilityLog = { warn() {}, info() {} };
 /**
  * Opens the database a configuration names (the server, tasks and scripts all go through here).
  * A server database is probed first: missing is one line (or created with DB_CREATE=1); not
- * answering is reported as an outage, or is one line too when `mustAnswer` (tasks).
+ * answering is reported as an outage, or is one line too when `mustAnswer` (tasks). A new embedded
+ * database starts from the template unless `noTemplate` (a task that only reads, and would otherwise
+ * find a migrated schema where there was no database).
  */
 export async function openConfiguredDatabase(
   config: Pick<
@@ -35,9 +38,10 @@ export async function openConfiguredDatabase(
     | "DB_QUERY_TIMEOUT_MS"
     | "DB_POOL_MAX"
     | "DB_CREATE"
+    | "PGLITE_TEMPLATE_DIR"
   >,
   log?: AvailabilityLog,
-  options: { mustAnswer?: boolean } = {},
+  options: { mustAnswer?: boolean; noTemplate?: boolean } = {},
 ): Promise<DatabaseHandle> {
   const url = config.DATABASE_URL;
   let probe: ProbeResult | undefined;
@@ -64,6 +68,7 @@ export async function openConfiguredDatabase(
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     poolMax: config.DB_POOL_MAX,
+    pgliteTemplates: config.PGLITE_TEMPLATE_DIR === "off" || options.noTemplate ? false : config.PGLITE_TEMPLATE_DIR,
     log,
   });
   if (probe?.state === "unreachable") handle.availability.lost(probe.error);
@@ -77,13 +82,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     return driver === "neon" ? openNeon(options.url, options) : openPostgres(options.url, options);
   }
   if (options.url === "memory://") {
-    return wrapPglite(await PGlite.create({ extensions: PGLITE_EXTENSIONS }), options.onQuery);
+    return wrapPglite(await PGlite.create(PGLITE_OPTIONS), options.onQuery);
   }
   const dataDir = `${options.dataDir}/pglite`;
-  await Deno.mkdir(dataDir, { recursive: true });
+  await Deno.mkdir(options.dataDir, { recursive: true });
   const unlock = await lockDataDir(dataDir);
   try {
-    const handle = wrapPglite(await PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS }), options.onQuery);
+    const root = options.pgliteTemplates ?? defaultTemplateRoot();
+    // An optimisation only: without a usable template the first start runs initdb, as PGlite does.
+    if (root) {
+      await startFromTemplate(dataDir, root).catch((e) =>
+        options.log?.warn("embedded database: template not used", { root, error: String(e?.message ?? e) })
+      );
+    }
+    await Deno.mkdir(dataDir, { recursive: true });
+    const handle = wrapPglite(await PGlite.create(dataDir, PGLITE_OPTIONS), options.onQuery);
     return { ...handle, close: () => handle.close().finally(unlock) };
   } catch (e) {
     await unlock();
@@ -148,9 +161,6 @@ export function wrapPglite(client: PGlite, onQuery?: (sql: string) => void): Dat
     close: () => client.close(),
   };
 }
-
-/** PGlite options every instance needs (the migrations create btree_gist). */
-export const PGLITE_EXTENSIONS = { btree_gist };
 
 function queryLogger(onQuery?: (sql: string) => void) {
   return onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined;

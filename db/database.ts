@@ -38,6 +38,8 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   queryTimeoutMs?: number;
   poolMax?: number;
+  /** Where embedded databases' templates live (see db/pglite_template.ts); unset: the user's cache; false: none. */
+  pgliteTemplates?: string | false;
   /** Where outages are reported (once when the database goes away, once when it is back). */
   log?: AvailabilityLog;
 }

@@ -14,9 +14,12 @@ export function configOrExplain(): Config | null {
 }
 
 /** The configured database, or null after printing in one line why it cannot be opened. */
-export async function databaseOrExplain(config: Config): Promise<DatabaseHandle | null> {
+export async function databaseOrExplain(
+  config: Config,
+  options: { noTemplate?: boolean } = {},
+): Promise<DatabaseHandle | null> {
   try {
-    return await openConfiguredDatabase(config, TASK_LOG, { mustAnswer: true });
+    return await openConfiguredDatabase(config, TASK_LOG, { mustAnswer: true, ...options });
   } catch (e) {
     console.error(oneLine(e));
     return null;

@@ -58,7 +58,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return 2;
   }
   const config = configOrExplain();
-  const handle = config && await databaseOrExplain(config);
+  // An embedded database this opens for the first time stays empty: no template, no schema, no trail.
+  const handle = config && await databaseOrExplain(config, { noTemplate: true });
   if (!handle) return 2;
   try {
     await legacyBoundary(handle.db); // a database with no trail says so before a missing key does

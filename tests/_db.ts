@@ -16,7 +16,7 @@ import {
   type DatabaseOptions,
   MIGRATIONS_FOLDER,
   openDatabase,
-  PGLITE_EXTENSIONS,
+  PGLITE_OPTIONS,
   wrapPglite,
 } from "../db/client.ts";
 import { startWsProxy } from "../scripts/ws_tcp_proxy.ts";
@@ -41,16 +41,19 @@ export function freshDatabase(bounds: ServerBounds = {}): Promise<TestDatabase> 
   return TEST_DATABASE_URL ? freshPostgres(TEST_DATABASE_URL, bounds) : freshPglite();
 }
 
-let pgliteTemplate: Promise<PGlite> | undefined;
+let pgliteTemplate: Promise<Blob> | undefined;
 
 async function freshPglite(): Promise<TestDatabase> {
+  // One migrated database, dumped once; each test loads the dump. (PGlite's own clone() would
+  // dump again every time and drop PGLITE_OPTIONS' start parameters.)
   pgliteTemplate ??= (async () => {
-    const template = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
-    const handle = wrapPglite(template);
-    await handle.migrate();
-    return template;
+    const template = await PGlite.create(PGLITE_OPTIONS);
+    await wrapPglite(template).migrate();
+    const dump = await template.dumpDataDir("none");
+    await template.close();
+    return dump;
   })();
-  const client = await (await pgliteTemplate).clone() as PGlite;
+  const client = await PGlite.create({ ...PGLITE_OPTIONS, loadDataDir: await pgliteTemplate });
   const queries: string[] = [];
   const handle = wrapPglite(client, (sql) => queries.push(sql));
   return { ...handle, queries, ownerQuery: (sql) => client.exec(sql), dispose: () => client.close() };
@@ -90,7 +93,7 @@ export async function databaseMigratedTo(tag: string): Promise<TestDatabase> {
       },
     };
   } else {
-    const client = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
+    const client = await PGlite.create(PGLITE_OPTIONS);
     const handle = wrapPglite(client);
     await migratePglite(handle.db as unknown as PgliteDatabase, { migrationsFolder: folder });
     database = { ...handle, queries: [], ownerQuery: (sql) => client.exec(sql), dispose: () => client.close() };

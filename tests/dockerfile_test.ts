@@ -63,6 +63,19 @@ Deno.test("dependencies are installed at build time from the lockfile, and every
   for (const path of ["node_modules", "data", ".git", ".env", "tests"]) assert(ignored.includes(path), path);
 });
 
+Deno.test("the image carries the embedded database's template, built where its first start looks for it", () => {
+  const buildStage = dockerfile.slice(0, dockerfile.findLastIndex((i) => i.keyword === "FROM"));
+  const templateDir = (stage: Instruction[]) =>
+    stage.filter((i) => i.keyword === "ENV").map((i) => i.args).join(" ").match(/PGLITE_TEMPLATE_DIR=(\S+)/)?.[1];
+  const dir = templateDir(buildStage);
+  assert(dir, "the build stage names PGLITE_TEMPLATE_DIR");
+  assertEquals(templateDir(lastStage), dir);
+  assert(buildStage.some((i) => i.keyword === "RUN" && i.args === "deno task pglite:template"));
+  assert(
+    lastStage.some((i) => i.keyword === "COPY" && i.args.endsWith(`--from=build --chown=1993:1993 ${dir} ${dir}`)),
+  );
+});
+
 Deno.test("deno install --frozen succeeds: deno.json and deno.lock agree", async () => {
   const out = await new Deno.Command(Deno.execPath(), { args: ["install", "--frozen"], cwd: ROOT }).output();
   assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
