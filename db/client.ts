@@ -7,7 +7,7 @@ import { type Database, type DatabaseHandle, type DatabaseOptions, driverFor, ty
 import { type AvailabilityLog, createAvailability, describeConnectionError } from "./availability.ts";
 import { configureNeonForProxy } from "./neon.ts";
 import { PGLITE_OPTIONS } from "./pglite_options.ts";
-import { defaultTemplateRoot, startFromTemplate } from "./pglite_template.ts";
+import { startFromTemplate, templateRoot } from "./pglite_template.ts";
 import { DatabaseSetupError, type ProbeResult, probeServerDatabase } from "./provision.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
@@ -68,7 +68,7 @@ export async function openConfiguredDatabase(
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     poolMax: config.DB_POOL_MAX,
-    pgliteTemplates: config.PGLITE_TEMPLATE_DIR === "off" || options.noTemplate ? false : config.PGLITE_TEMPLATE_DIR,
+    pgliteTemplates: options.noTemplate ? false : templateRoot(config.PGLITE_TEMPLATE_DIR) ?? false,
     log,
   });
   if (probe?.state === "unreachable") handle.availability.lost(probe.error);
@@ -88,7 +88,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   await Deno.mkdir(options.dataDir, { recursive: true });
   const unlock = await lockDataDir(dataDir);
   try {
-    const root = options.pgliteTemplates ?? defaultTemplateRoot();
+    const root = options.pgliteTemplates ?? templateRoot();
     // An optimisation only: without a usable template the first start runs initdb, as PGlite does.
     if (root) {
       await startFromTemplate(dataDir, root).catch((e) =>

@@ -12,8 +12,13 @@ import { migrate } from "drizzle-orm/pglite/migrator";
 import { PGLITE_OPTIONS } from "./pglite_options.ts";
 import { MIGRATIONS_FOLDER } from "./server_database.ts";
 
-/** The root unless PGLITE_TEMPLATE_DIR names another: the user's cache directory, if there is one. */
-export function defaultTemplateRoot(): string | undefined {
+/**
+ * Where templates live for a PGLITE_TEMPLATE_DIR setting: `off`, nowhere; a path, there; unset, the
+ * user's cache directory, if there is one.
+ */
+export function templateRoot(setting?: string): string | undefined {
+  if (setting === "off") return undefined;
+  if (setting) return setting;
   const home = Deno.env.get("HOME");
   const cache = Deno.env.get("XDG_CACHE_HOME") || (home ? `${home}/.cache` : "");
   return cache ? `${cache}/patient-portal/pglite-templates` : undefined;
