@@ -4,12 +4,12 @@
  * the SDK's signature check. Every create passes an idempotency key, so the retries here (with
  * backoff, within the timeout) never create twice; the SDK's own retries are off.
  */
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { Conflict, Invalid } from "../../errors.ts";
 import type { Outcome } from "../payment_rules.ts";
 import { type CallBudget, callProvider, type Failure, providerUnavailable } from "./calls.ts";
 import type { CallLog, PaymentProvider } from "./provider.ts";
-import { verifiedStripeEvent } from "./stripe_events.ts";
+import { stripeSdk, verifiedStripeEvent } from "./stripe_events.ts";
 
 export interface StripeSettings {
   secretKey: string;
@@ -23,23 +23,29 @@ export interface StripeSettings {
 export function stripeProvider(settings: StripeSettings): PaymentProvider {
   const url = new URL(settings.apiUrl);
   const protocol = url.protocol === "http:" ? "http" : "https";
-  const stripe = new Stripe(settings.secretKey, {
-    host: url.hostname,
-    port: Number(url.port || (protocol === "http" ? 80 : 443)),
-    protocol,
-    maxNetworkRetries: 0,
-    telemetry: false,
-    httpClient: Stripe.createFetchHttpClient(),
-  });
+  let client: Promise<{ stripe: Stripe; classify: (error: unknown) => Failure }> | undefined;
+  const connected = () =>
+    client ??= stripeSdk().then((Sdk) => ({
+      stripe: new Sdk(settings.secretKey, {
+        host: url.hostname,
+        port: Number(url.port || (protocol === "http" ? 80 : 443)),
+        protocol,
+        maxNetworkRetries: 0,
+        telemetry: false,
+        httpClient: Sdk.createFetchHttpClient(),
+      }),
+      classify: (error: unknown) => classify(Sdk, error),
+    }));
   const secrets = [settings.secretKey, settings.webhookSecret];
-  const call = <T>(
+  const call = async <T>(
     log: CallLog,
     operation: string,
     reference: string,
-    run: (timeout: number) => Promise<T>,
+    run: (stripe: Stripe, timeout: number) => Promise<T>,
     describe?: (r: T) => string,
-  ) =>
-    callProvider({
+  ) => {
+    const { stripe, classify } = await connected();
+    return callProvider({
       system: "stripe",
       operation,
       reference,
@@ -47,10 +53,11 @@ export function stripeProvider(settings: StripeSettings): PaymentProvider {
       budget: settings.budget,
       log,
       secrets,
-      run,
+      run: (timeout) => run(stripe, timeout),
       classify,
       describe,
     });
+  };
 
   return {
     name: "stripe",
@@ -61,7 +68,7 @@ export function stripeProvider(settings: StripeSettings): PaymentProvider {
         log,
         "payment_intent.create",
         `payment:${request.paymentId}`,
-        (timeout) =>
+        (stripe, timeout) =>
           stripe.paymentIntents.create({
             amount: request.amount,
             currency: request.currency.toLowerCase(),
@@ -78,7 +85,7 @@ export function stripeProvider(settings: StripeSettings): PaymentProvider {
         log,
         "refund.create",
         `payment:${request.paymentId}`,
-        (timeout) =>
+        (stripe, timeout) =>
           stripe.refunds.create({
             payment_intent: request.reference,
             amount: request.amount,
@@ -101,7 +108,7 @@ export function stripeProvider(settings: StripeSettings): PaymentProvider {
           log,
           "payment_intent.cancel",
           reference,
-          (timeout) =>
+          (stripe, timeout) =>
             stripe.paymentIntents.cancel(event.reference, {}, {
               idempotencyKey: `cancel-${event.reference}`,
               timeout,
@@ -116,7 +123,7 @@ export function stripeProvider(settings: StripeSettings): PaymentProvider {
         log,
         "payment_intent.retrieve",
         reference,
-        (timeout) => stripe.paymentIntents.retrieve(event.reference, {}, { timeout }),
+        (stripe, timeout) => stripe.paymentIntents.retrieve(event.reference, {}, { timeout }),
         (pi) => `${pi.id} ${pi.status}`,
       );
       if (intent.status === "succeeded") {
@@ -133,13 +140,13 @@ export function stripeProvider(settings: StripeSettings): PaymentProvider {
 }
 
 /** Network errors, timeouts, 409 (a concurrent request with the key), 429 and 5xx may be tried again. */
-function classify(error: unknown): Failure {
-  if (!(error instanceof Stripe.errors.StripeError)) {
+function classify(Sdk: typeof Stripe, error: unknown): Failure {
+  if (!(error instanceof Sdk.errors.StripeError)) {
     return { transient: true, detail: `no answer: ${(error as Error)?.message ?? "unknown"}` };
   }
   const status = error.statusCode;
   const detail = `${error.type}${status ? ` ${status}` : ""}${error.code ? ` ${error.code}` : ""}: ${error.message}`;
-  if (error instanceof Stripe.errors.StripeConnectionError || status === undefined) return { transient: true, detail };
+  if (error instanceof Sdk.errors.StripeConnectionError || status === undefined) return { transient: true, detail };
   if (status === 409 || status === 429 || status >= 500) return { transient: true, detail };
   if (status === 401 || status === 403) {
     // Our credentials were refused: a configuration problem, reported as the provider being unavailable.
