@@ -1,6 +1,12 @@
+import { fileURLToPath } from "node:url";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { AvailabilityLog, DatabaseAvailability } from "./availability.ts";
 import type * as schema from "./schema.ts";
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
+
+/** The configured database cannot be used as it is; the message is one line for the operator. */
+export class DatabaseSetupError extends Error {}
 
 /** One type for every driver, so the data layer is written once. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;

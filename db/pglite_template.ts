@@ -10,7 +10,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { PGLITE_OPTIONS } from "./pglite_options.ts";
-import { MIGRATIONS_FOLDER } from "./server_database.ts";
+import { MIGRATIONS_FOLDER } from "./database.ts";
 
 /**
  * Where templates live for a PGLITE_TEMPLATE_DIR setting: `off`, nowhere; a path, there; unset, the

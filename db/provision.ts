@@ -4,13 +4,12 @@
  * trace on the first query; a server that does not answer is reported, not fatal (the server
  * starts and answers 503 until it comes back).
  */
-import { Client } from "@neondatabase/serverless";
 import postgres from "postgres";
 import { isConnectionError } from "./availability.ts";
+import { DatabaseSetupError } from "./database.ts";
 import { sqlState } from "./errors.ts";
 
-/** The configured database cannot be used as it is; the message is one line for the operator. */
-export class DatabaseSetupError extends Error {}
+export { DatabaseSetupError };
 
 export type ProbeResult = { state: "ok" | "created" } | { state: "unreachable"; error: unknown };
 
@@ -55,7 +54,7 @@ export async function probeServerDatabase(
  * fails behind a proxy can leave its connect pending.
  */
 async function tryConnect(url: string, timeoutMs: number, driver: "neon" | "postgres"): Promise<unknown> {
-  const client = connectOnce(url, timeoutMs, driver);
+  const client = await connectOnce(url, timeoutMs, driver);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<Error>((resolve) =>
     timer = setTimeout(() => resolve(new Error(`timeout exceeded when trying to connect (${timeoutMs} ms)`)), timeoutMs)
@@ -73,7 +72,7 @@ async function tryConnect(url: string, timeoutMs: number, driver: "neon" | "post
 }
 
 /** One connection through either driver, with the few calls the probe needs. */
-function connectOnce(url: string, timeoutMs: number, driver: "neon" | "postgres") {
+async function connectOnce(url: string, timeoutMs: number, driver: "neon" | "postgres") {
   if (driver === "postgres") {
     const sql = postgres(url, { max: 1, connect_timeout: timeoutMs / 1000, onnotice: () => {}, fetch_types: false });
     return {
@@ -82,6 +81,8 @@ function connectOnce(url: string, timeoutMs: number, driver: "neon" | "postgres"
       end: () => sql.end({ timeout: 0 }),
     };
   }
+  // Loaded only for the Neon driver: an instance on postgres.js never needs the package.
+  const { Client } = await import("@neondatabase/serverless");
   const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   client.on("error", () => {});
   return {
@@ -95,7 +96,7 @@ function connectOnce(url: string, timeoutMs: number, driver: "neon" | "postgres"
 async function createDatabase(target: URL, timeoutMs: number, driver: "neon" | "postgres"): Promise<void> {
   const maintenance = new URL(target);
   maintenance.pathname = "/postgres";
-  const client = connectOnce(maintenance.toString(), timeoutMs, driver);
+  const client = await connectOnce(maintenance.toString(), timeoutMs, driver);
   try {
     await client.connect();
     await client.query(`CREATE DATABASE "${nameOf(target).replaceAll('"', '""')}"`);

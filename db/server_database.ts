@@ -3,18 +3,9 @@
  * a plain Postgres behind a ws proxy in tests) or postgres.js over TCP (any other Postgres). Both
  * give the same handle: a drizzle database, availability, LISTEN with reconnects, migrate, close.
  */
-import { fileURLToPath } from "node:url";
-import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
-import { migrate as migratePostgresJs } from "drizzle-orm/postgres-js/migrator";
 import { type AvailabilityLog, createAvailability } from "./availability.ts";
-import type { Database, DatabaseHandle, DatabaseOptions } from "./database.ts";
-import { openNeonPool } from "./neon.ts";
-import { neonListener } from "./neon_listener.ts";
-import { openPostgresJs, postgresJsSettings } from "./postgres_js.ts";
-import { postgresListener } from "./postgres_listener.ts";
+import { type Database, type DatabaseHandle, type DatabaseOptions, MIGRATIONS_FOLDER } from "./database.ts";
 import { seedBuiltinRoles } from "./seed.ts";
-
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 
 const SILENT: AvailabilityLog = { warn() {}, info() {} };
 
@@ -26,7 +17,14 @@ function bounds(options: DatabaseOptions) {
   };
 }
 
-export function openNeon(url: string, options: DatabaseOptions): DatabaseHandle {
+// Each driver's modules are loaded when it is opened: an instance loads one driver, not three.
+
+export async function openNeon(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {
+  const [{ openNeonPool }, { neonListener }, { migrate: migrateNeon }] = await Promise.all([
+    import("./neon.ts"),
+    import("./neon_listener.ts"),
+    import("drizzle-orm/neon-serverless/migrator"),
+  ]);
   const availability = createAvailability(options.log ?? SILENT);
   const { pool, db } = openNeonPool({
     url,
@@ -54,7 +52,13 @@ export function openNeon(url: string, options: DatabaseOptions): DatabaseHandle 
   };
 }
 
-export function openPostgres(url: string, options: DatabaseOptions): DatabaseHandle {
+export async function openPostgres(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {
+  const [{ openPostgresJs, postgresJsSettings }, { postgresListener }, { migrate: migratePostgresJs }] = await Promise
+    .all([
+      import("./postgres_js.ts"),
+      import("./postgres_listener.ts"),
+      import("drizzle-orm/postgres-js/migrator"),
+    ]);
   const availability = createAvailability(options.log ?? SILENT);
   const limits = bounds(options);
   const { client, db } = openPostgresJs({ url, ...limits, availability, logQuery: options.onQuery });

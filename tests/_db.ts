@@ -10,15 +10,10 @@ import { migrate as migrateNeon } from "drizzle-orm/neon-serverless/migrator";
 import type { NeonDatabase } from "drizzle-orm/neon-serverless";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
-import {
-  configureNeonForProxy,
-  type DatabaseHandle,
-  type DatabaseOptions,
-  MIGRATIONS_FOLDER,
-  openDatabase,
-  PGLITE_OPTIONS,
-  wrapPglite,
-} from "../db/client.ts";
+import { type DatabaseHandle, type DatabaseOptions, MIGRATIONS_FOLDER, openDatabase } from "../db/client.ts";
+import { wrapPglite } from "../db/embedded_database.ts";
+import { configureNeonForProxy } from "../db/neon.ts";
+import { PGLITE_OPTIONS } from "../db/pglite_options.ts";
 import { startWsProxy } from "../scripts/ws_tcp_proxy.ts";
 
 export const TEST_DATABASE_URL = Deno.env.get("TEST_DATABASE_URL");

@@ -4,7 +4,7 @@
  * same DATA_DIR refuses with one clear line and a non-zero exit, and the first keeps serving its data.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
-import { lockDataDir } from "../db/client.ts";
+import { lockDataDir } from "../db/embedded_database.ts";
 import { exitWithin, startServer } from "./_server.ts";
 
 const ENV = { APP_ENV: "development", DATABASE_URL: "", LOG_LEVEL: "info", MAIL_TRANSPORT: "log" };

@@ -6,7 +6,8 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { sql } from "drizzle-orm";
-import { configureNeonForProxy, openDatabase, queryRows } from "../db/client.ts";
+import { openDatabase, queryRows } from "../db/client.ts";
+import { configureNeonForProxy } from "../db/neon.ts";
 import { doctorProfiles } from "../db/schema.ts";
 import { generateSigningJwk } from "../services/access_tokens.ts";
 import { hashPassword } from "../services/passwords.ts";

@@ -6,7 +6,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { sql } from "drizzle-orm";
 import { createAvailability, describeConnectionError, isConnectionError } from "../db/availability.ts";
-import { configureNeonForProxy, openDatabase } from "../db/client.ts";
+import { openDatabase } from "../db/client.ts";
+import { configureNeonForProxy } from "../db/neon.ts";
 import { domainErrorOf } from "../db/errors.ts";
 import { Unavailable } from "../errors.ts";
 import { startWsProxy } from "../scripts/ws_tcp_proxy.ts";

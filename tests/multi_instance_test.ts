@@ -5,7 +5,8 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { sql } from "drizzle-orm";
-import { configureNeonForProxy, openDatabase } from "../db/client.ts";
+import { openDatabase } from "../db/client.ts";
+import { configureNeonForProxy } from "../db/neon.ts";
 import { createAccount } from "../db/users.ts";
 import { generateSigningJwk } from "../services/access_tokens.ts";
 import { hashPassword } from "../services/passwords.ts";

@@ -6,7 +6,8 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { PGlite } from "@electric-sql/pglite";
-import { committedMigrationCount, MIGRATIONS_FOLDER, openDatabase, PGLITE_OPTIONS, queryRows } from "../db/client.ts";
+import { committedMigrationCount, MIGRATIONS_FOLDER, openDatabase, queryRows } from "../db/client.ts";
+import { PGLITE_OPTIONS } from "../db/pglite_options.ts";
 import type { DatabaseHandle } from "../db/database.ts";
 import { ensureTemplate, templatePath } from "../db/pglite_template.ts";
 import { sql } from "drizzle-orm";

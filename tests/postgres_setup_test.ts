@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { Client } from "@neondatabase/serverless";
-import { configureNeonForProxy } from "../db/client.ts";
+import { configureNeonForProxy } from "../db/neon.ts";
 import { startWsProxy, type WsProxy } from "../scripts/ws_tcp_proxy.ts";
 import { freePort } from "./_cluster.ts";
 import { appTest } from "./_fixtures.ts";

@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { Client } from "@neondatabase/serverless";
-import { configureNeonForProxy } from "../db/client.ts";
+import { configureNeonForProxy } from "../db/neon.ts";
 import { startWsProxy } from "../scripts/ws_tcp_proxy.ts";
 import { DRIVER, TEST_DATABASE_URL } from "./_db.ts";
 import { type ServerProcess, startServer, taskArgs } from "./_server.ts";
