@@ -23,6 +23,9 @@ export interface AvailabilityLog {
   info(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** For a database opened outside the server (scripts, tests): availability is tracked but not logged. */
+export const SILENT: AvailabilityLog = { warn() {}, info() {} };
+
 /**
  * After the database is back, errors from statements that began while it was still away (a
  * connection refused at start-up, 57P03) keep arriving for a moment; they do not open a new outage.

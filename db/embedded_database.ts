@@ -6,14 +6,12 @@
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
-import { type AvailabilityLog, createAvailability } from "./availability.ts";
+import { createAvailability, SILENT } from "./availability.ts";
 import { type Database, type DatabaseHandle, type DatabaseOptions, MIGRATIONS_FOLDER } from "./database.ts";
 import { PGLITE_OPTIONS } from "./pglite_options.ts";
 import { startFromTemplate, templateRoot } from "./pglite_template.ts";
 import * as schema from "./schema.ts";
 import { seedBuiltinRoles } from "./seed.ts";
-
-const SILENT: AvailabilityLog = { warn() {}, info() {} };
 
 /** `memory://`, or PGlite persisted in `<dataDir>/pglite`. */
 export async function openEmbedded(options: DatabaseOptions): Promise<DatabaseHandle> {

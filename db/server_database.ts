@@ -3,11 +3,9 @@
  * a plain Postgres behind a ws proxy in tests) or postgres.js over TCP (any other Postgres). Both
  * give the same handle: a drizzle database, availability, LISTEN with reconnects, migrate, close.
  */
-import { type AvailabilityLog, createAvailability } from "./availability.ts";
+import { createAvailability, SILENT } from "./availability.ts";
 import { type Database, type DatabaseHandle, type DatabaseOptions, MIGRATIONS_FOLDER } from "./database.ts";
 import { seedBuiltinRoles } from "./seed.ts";
-
-const SILENT: AvailabilityLog = { warn() {}, info() {} };
 
 function bounds(options: DatabaseOptions) {
   return {
