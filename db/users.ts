@@ -158,6 +158,17 @@ export async function updateUser(
   return row;
 }
 
+/**
+ * Stores a new hash of the same password, unless the password changed since `from` was read: a
+ * change or reset that lands in between is never overwritten. True when the row was updated.
+ */
+export async function replacePasswordHash(db: Database, userId: number, from: string, to: string): Promise<boolean> {
+  const updated = await db.update(users).set({ passwordHash: to })
+    .where(and(eq(users.id, userId), eq(users.passwordHash, from)))
+    .returning({ id: users.id });
+  return updated.length === 1;
+}
+
 /** Role names and permission codes of a user, in one query. */
 export async function rolesAndPermissions(
   db: Database,

@@ -1,10 +1,16 @@
 import { invalid } from "../errors.ts";
 import { Argon2Workers, hashPortable, verifyPortable } from "./argon2_portable.ts";
+import { ARGON2ID } from "./argon2_params.ts";
 import { WorkQueue } from "./work_queue.ts";
 
-/** OWASP ASVS 2.4 / OWASP cheat sheet: argon2id, m=19 MiB, t=2, p=1, stored as a PHC string. */
-// `algorithm: 2` is Algorithm.Argon2id; the const enum cannot be read under isolatedModules.
-const ARGON2_OPTIONS = { algorithm: 2 as const, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+/** OWASP ASVS 2.4: argon2id at services/argon2_params.ts, stored as a PHC string. */
+const ARGON2_OPTIONS = {
+  algorithm: 2 as const, // Algorithm.Argon2id: the const enum cannot be read under isolatedModules.
+  memoryCost: ARGON2ID.memoryKiB,
+  timeCost: ARGON2ID.iterations,
+  parallelism: ARGON2ID.parallelism,
+  outputLen: ARGON2ID.hashLength,
+};
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;

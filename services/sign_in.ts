@@ -1,8 +1,9 @@
-import { findUserByLogin, rolesAndPermissions, type UserRow } from "../db/users.ts";
+import { findUserByLogin, replacePasswordHash, rolesAndPermissions, type UserRow } from "../db/users.ts";
 import { RateLimited, Unauthenticated } from "../errors.ts";
 import { signAccessToken } from "./access_tokens.ts";
 import { actorOf, type ServiceContext } from "./context.ts";
-import { verifyAgainstNothing, verifyPassword } from "./passwords.ts";
+import { needsRehash } from "./argon2_params.ts";
+import { hashPassword, verifyAgainstNothing, verifyPassword } from "./passwords.ts";
 import { reserveLoginAttempt } from "./login_throttle.ts";
 import {
   revokeSession,
@@ -31,7 +32,8 @@ const IMPOSSIBLE_LOGIN = /[^\x21-\x7e]|^$/;
  * Checks a username-or-email and password. Unknown users still cost one hash verification, and
  * suspended or deactivated accounts are checked in full before being refused the same way; a
  * login no account can have (a NUL byte, say) is an unknown user too, never a 422. Attempts are
- * reserved and throttled before the password is checked (services/login_throttle.ts).
+ * reserved and throttled before the password is checked (services/login_throttle.ts). A hash made
+ * with older argon2id settings is replaced after a successful check (services/argon2_params.ts).
  */
 export async function signIn(ctx: ServiceContext, login: string, password: string): Promise<SignedIn> {
   const { db, config } = ctx.deps;
@@ -70,6 +72,9 @@ export async function signIn(ctx: ServiceContext, login: string, password: strin
     throw invalidCredentials();
   }
   await attempt.succeeded();
+  if (needsRehash(user.passwordHash)) {
+    await replacePasswordHash(db, user.id, user.passwordHash, await hashPassword(password));
+  }
   const session = await startSession(db, user.id, ctx.origin, now);
   const { roles } = await rolesAndPermissions(db, user.id);
   await ctx.uow.record({

@@ -1,6 +1,6 @@
 /**
  * Runs at most `limit` tasks at once; the rest wait in arrival order. Password hashing goes through
- * one: each argon2id hash holds 19 MiB, so 32 sign-ins at once held 600 MiB, and hashing is CPU-bound,
+ * one: each argon2id hash holds 12–19 MiB, so 32 sign-ins at once held 600 MiB, and hashing is CPU-bound,
  * so more at once than there are cores only adds memory and context switches.
  */
 export class WorkQueue {

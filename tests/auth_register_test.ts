@@ -32,7 +32,7 @@ appTest("POST /register/ creates a patient with a profile and never a client-cho
   );
   assertEquals([profile.firstName, profile.lastName, profile.dateOfBirth], ["Ada", "Lovelace", "1990-12-10"]);
   const [user] = await api.db.select().from(users).where(eq(users.id, res.body.id as number));
-  assertMatch(user.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  assertMatch(user.passwordHash, /^\$argon2id\$v=19\$m=12288,t=3,p=1\$/);
 
   await t.step("the new account signs in", async () => {
     const signIn = await api.request("POST", "/token/", {

@@ -11,7 +11,7 @@ import { nativeHasher, type PasswordHasher, portableHasher } from "../services/p
 import { WorkQueue } from "../services/work_queue.ts";
 import { exitWithin, startServer } from "./_server.ts";
 
-const PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/;
+const PHC = /^\$argon2id\$v=19\$m=12288,t=3,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/;
 const PASSWORD = "correct horse battery staple";
 const processTest = { sanitizeOps: false, sanitizeResources: false };
 
