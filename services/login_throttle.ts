@@ -12,13 +12,14 @@
  * OWASP Authentication Cheat Sheet, "Account Lockout" (a lockout an attacker can trigger is a
  * denial of service; prefer throttling and increasing delays) and ASVS 2.2.1 ("soft lockouts, rate
  * limiting, ever increasing delays between attempts"). Each count is reserved by one atomic
- * upsert *before* the password is checked, so concurrent attempts cannot overrun it; a right
- * password gives its reservation back. An account is counted by its id, whichever of its username
+ * upsert *before* the password is checked (the three in one statement, each only when the one
+ * before is within its limit), so concurrent attempts cannot overrun it; a right password gives its
+ * reservation back. An account is counted by its id, whichever of its username
  * or e-mail is typed; a name that is no account by its normalised spelling (only its hash is kept).
  */
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
-import { clientKey, hit, type Limit, type LimitState, release } from "./rate_limit.ts";
+import { clientKey, hitInOrder, type Limit, type LimitState, release } from "./rate_limit.ts";
 
 export interface LoginAttempt {
   /** Refused outright (429): this address is over a limit. */
@@ -66,17 +67,12 @@ export async function reserveLoginAttempt(
   };
   const perAccount: Limit = { bucket: `login:${account}`, max: Number.MAX_SAFE_INTEGER, windowSeconds };
   const none = { refused: null, delayMs: 0, succeeded: () => Promise.resolve() };
-  const ipState = await hit(db, perIp, now);
+  const [ipState, pair, all] = await hitInOrder(db, [perIp, perPair, perAccount], now);
   if (ipState.limited) return { ...none, refused: ipState };
-  const pair = await hit(db, perPair, now);
   if (pair.limited) return { ...none, refused: pair };
-  const all = await hit(db, perAccount, now);
   return {
     refused: null,
     delayMs: loginDelayMs(all.hits, config.RATE_LIMIT_LOGIN_PER_USER, config.RATE_LIMIT_LOGIN_DELAY_MAX_MS),
-    async succeeded() {
-      await release(db, perPair);
-      await release(db, perAccount);
-    },
+    succeeded: () => release(db, perPair, perAccount),
   };
 }
