@@ -2,14 +2,14 @@
  * argon2id without a native addon (where FFI is not allowed, e.g. Deno Deploy): hash-wasm, which
  * writes and reads the same PHC strings as @node-rs/argon2 with the same parameters, so either
  * verifies what the other hashed. WASM runs on the thread that calls it and blocks it for a whole
- * hash (62–64 ms measured at 12 MiB × 3), so hashing runs in worker threads; where no worker can be started it runs
- * inline, which the caller is told.
+ * hash (62–64 ms measured at 12 MiB × 3), so hashing runs in worker threads; where no worker can be
+ * started it runs inline, which the caller is told.
  */
 import { Worker } from "node:worker_threads";
 import { argon2id, argon2Verify } from "hash-wasm";
 import { ARGON2ID } from "./argon2_params.ts";
 
-/** A 16-byte salt and a 32-byte hash, as @node-rs/argon2 writes them. */
+/** A hash at ARGON2ID, with its salt and hash lengths, which are those @node-rs/argon2 writes. */
 export function hashPortable(password: string): Promise<string> {
   const { memoryKiB, iterations, parallelism, hashLength, saltLength } = ARGON2ID;
   const salt = crypto.getRandomValues(new Uint8Array(saltLength));

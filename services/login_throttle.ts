@@ -14,8 +14,8 @@
  * limiting, ever increasing delays between attempts"). Each count is reserved by one atomic
  * upsert *before* the password is checked (the three in one statement, each only when the one
  * before is within its limit), so concurrent attempts cannot overrun it; a right password gives its
- * reservation back. An account is counted by its id, whichever of its username
- * or e-mail is typed; a name that is no account by its normalised spelling (only its hash is kept).
+ * reservation back. An account is counted by its id, whichever of its username or e-mail is typed;
+ * a name that is no account by its normalised spelling (only its hash is kept).
  */
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";

@@ -65,7 +65,7 @@ function step(i: number) {
   return sql.raw(`hit_${i}`);
 }
 
-/** Gives back one hit taken by `hit` (an attempt that turned out not to count, like a right password). */
+/** Gives back the hit `hit` took in each bucket (an attempt that turned out not to count, like a right password). */
 export async function release(db: Database, ...limits: Limit[]): Promise<void> {
   await db.update(rateLimits).set({ hits: sql`greatest(${rateLimits.hits} - 1, 0)` })
     .where(inArray(rateLimits.bucket, limits.map((limit) => limit.bucket)));
